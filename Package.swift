@@ -16,6 +16,7 @@ let package = Package(
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
 
         // posix_spawn with the GNU extensions Swift cannot import (closefrom, chdir) and a reset signal mask.
         .target(name: "CSpawn"),
@@ -24,9 +25,10 @@ let package = Package(
         .target(name: "ZeroMQ", dependencies: ["CZMQ"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        .target(name: "Seccomp", dependencies: ["CSeccomp"]),
 
         // The environment server: tasks, sessions, sandboxed execution, grading, storage, protocol v1.
-        .target(name: "Env", dependencies: ["ZeroMQ", "SQLite", "CSpawn"]),
+        .target(name: "Env", dependencies: ["ZeroMQ", "SQLite", "Seccomp", "CSpawn"]),
         // The budgeted validation agent (talks to Env over ZeroMQ like any client).
         // Prompt templates, solution script templates and the price table are resource files.
         .target(
@@ -47,6 +49,7 @@ let package = Package(
         .target(name: "EnvTesting", dependencies: ["Env", "ZeroMQ"], path: "Tests/EnvTesting"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
+        .testTarget(name: "SeccompTests", dependencies: ["Seccomp"]),
         .testTarget(name: "EnvTests", dependencies: ["Env", "EnvTesting", "ZeroMQ"]),
         .testTarget(name: "ReActAgentTests", dependencies: ["ReActAgent", "HTTPClient", "Env", "EnvTesting", "SQLite"]),
     ],

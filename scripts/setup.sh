@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libzmq3-dev libcurl4-openssl-dev libsqlite3-dev bubblewrap python3-venv python3-dev pkg-config)
+packages=(libzmq3-dev libcurl4-openssl-dev libsqlite3-dev libseccomp-dev bubblewrap python3-venv python3-dev pkg-config)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -11,13 +11,24 @@ int cspawn_pipe(int fds[2]) {
 }
 
 int cspawn_start(const char *path, char *const argv[], char *const envp[], const char *cwd,
-                 int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid_out) {
+                 int stdin_fd, int stdout_fd, int stderr_fd, const int *passed, int passed_count, pid_t *pid_out) {
+    if (passed_count < 0 || passed_count > 64) return EINVAL;
+    /* Copies of the passed descriptors above every target number, so no dup2 below clobbers a source. */
+    int copies[64];
+    for (int i = 0; i < passed_count; i++) {
+        copies[i] = fcntl(passed[i], F_DUPFD_CLOEXEC, 3 + passed_count);
+        if (copies[i] < 0) {
+            int error = errno;
+            while (i-- > 0) close(copies[i]);
+            return error;
+        }
+    }
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
     int result = posix_spawn_file_actions_init(&actions);
-    if (result != 0) return result;
+    if (result != 0) goto close_copies;
     result = posix_spawnattr_init(&attributes);
-    if (result != 0) { posix_spawn_file_actions_destroy(&actions); return result; }
+    if (result != 0) { posix_spawn_file_actions_destroy(&actions); goto close_copies; }
 
     if (stdin_fd < 0) {
         result = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -26,7 +37,9 @@ int cspawn_start(const char *path, char *const argv[], char *const envp[], const
     }
     if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
     if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
-    if (result == 0) result = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    for (int i = 0; result == 0 && i < passed_count; i++)
+        result = posix_spawn_file_actions_adddup2(&actions, copies[i], 3 + i);
+    if (result == 0) result = posix_spawn_file_actions_addclosefrom_np(&actions, 3 + passed_count);
     if (result == 0 && cwd != NULL) result = posix_spawn_file_actions_addchdir_np(&actions, cwd);
 
     sigset_t empty, defaults;
@@ -43,5 +56,7 @@ int cspawn_start(const char *path, char *const argv[], char *const envp[], const
 
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
+close_copies:
+    for (int i = 0; i < passed_count; i++) close(copies[i]);
     return result;
 }

@@ -81,7 +81,6 @@ struct ServeCommand: AsyncParsableCommand {
         if let isolation = server.isolation {
             let ownUIDs = server.service.sessionsHaveOwnUIDs
             Console.line(isolation.enforcement(ownUIDs: ownUIDs).map { "mledojo: \($0.0): \($0.1)" }.joined(separator: "\n"))
-            if let reason = server.sharedUIDReason { Console.error("mledojo serve: WARNING: \(reason)") }
         } else {
             Console.error("mledojo serve: WARNING: --unsafe-no-sandbox: agent code runs unisolated")
         }

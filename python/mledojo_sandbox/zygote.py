@@ -14,7 +14,12 @@ pre-imported interpreter in a few milliseconds. It speaks JSON lines with the se
 
 A run's processes never outlive it: when its main process ends, every other process in the
 sandbox's PID namespace (daemons, sleeping children) is killed. With "persistent": true the runs
-share one long-lived kernel process and its globals (state survives between runs until a kill).
+share one long-lived kernel process and its globals (state survives between runs until a kill);
+between runs the kernel is stopped (SIGSTOP), so threads it started only ever run during a run,
+under the server's watch.
+
+In the sandbox this worker is PID 1 (bubblewrap --as-pid-1): it reaps every orphan, and when it
+exits the kernel kills whatever is left in the namespace.
 """
 
 import json
@@ -36,7 +41,10 @@ def set_dumpable(dumpable):
 
 
 def emit(message):
-    os.write(1, (json.dumps(message) + "\n").encode())
+    try:
+        os.write(1, (json.dumps(message) + "\n").encode())
+    except BrokenPipeError:  # the server is gone (as PID 1, SIGPIPE does not end this process)
+        os._exit(0)
 
 
 def preload():
@@ -103,8 +111,15 @@ def execute(path, namespace):
         sys.stderr.flush()
 
 
+def forget_worker_signals():
+    """A forked child must not share the worker's SIGCHLD wake-up pipe."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
+
 def spare_child(commands, status):
     """A child forked ahead of time: waits for its run, runs it, reports, exits."""
+    forget_worker_signals()
     os.setsid()
     line = b""
     while not line.endswith(b"\n"):
@@ -146,6 +161,7 @@ def in_child(function, *arguments):
 
 def kernel_child(requests, replies, limits):
     """A persistent kernel: runs each code file it is sent in the same globals."""
+    forget_worker_signals()
     os.setsid()
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -201,6 +217,13 @@ class Worker:
         self.kernel = None        # (pid, pidfd, request fd, reply fd)
         self.kernel_run = None    # run id in flight on the kernel
         self.buffer = b""
+        self.exited = {}          # pid -> (status, rusage): tracked children reaped by collect()
+        self.wakeup, wakeup_w = os.pipe()
+        os.set_blocking(self.wakeup, False)
+        os.set_blocking(wakeup_w, False)
+        signal.set_wakeup_fd(wakeup_w, warn_on_full_buffer=False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.poller.register(self.wakeup, select.POLLIN)
 
     def serve(self):
         preloaded = preload()
@@ -219,6 +242,37 @@ class Worker:
                     self.kernel_reply()
                 elif self.kernel and fd == self.kernel[1]:
                     self.kernel_died()
+                elif fd == self.wakeup:
+                    self.collect()
+
+    def tracked_pids(self):
+        return {pid for _, pid in self.runs.values()} | set(self.live_pids())
+
+    def collect(self):
+        """Reaps every child that ended: orphans of killed runs are reparented to this worker (PID 1)
+        and would otherwise stay zombies; a tracked child's status is kept for its own handler."""
+        try:
+            while os.read(self.wakeup, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        tracked = self.tracked_pids()
+        while True:
+            try:
+                pid, status, usage = os.wait3(os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in tracked:
+                self.exited[pid] = (status, usage)
+
+    def wait(self, pid):
+        """The exit status and usage of a tracked child, whether collect() reaped it already or not."""
+        if pid in self.exited:
+            return self.exited.pop(pid)
+        _, status, usage = os.wait4(pid, 0)
+        return status, usage
 
     def read_commands(self):
         chunk = os.read(0, 65536)
@@ -238,19 +292,46 @@ class Worker:
         elif command.get("op") == "run" and command.get("persistent"):
             self.run_on_kernel(command)
         elif command.get("op") == "run":
-            if self.spare is None:
-                self.fork_spare()
-            pid, commands, status = self.spare
-            self.spare = None
-            pidfd = os.pidfd_open(pid)
+            pid, commands, status = self.take_spare()
+            try:
+                pidfd = os.pidfd_open(pid)
+                os.write(commands, (json.dumps(command) + "\n").encode())
+            except (ProcessLookupError, BrokenPipeError):  # it died after the check: use a fresh one
+                self.discard(pid, commands, status)
+                pid, commands, status = self.take_spare()
+                pidfd = os.pidfd_open(pid)
+                os.write(commands, (json.dumps(command) + "\n").encode())
+            os.close(commands)
             self.runs[pidfd] = (command["run"], pid)
             self.statuses[status] = (command["run"], pidfd)
             self.poller.register(pidfd, select.POLLIN)
             self.poller.register(status, select.POLLIN)
-            os.write(commands, (json.dumps(command) + "\n").encode())
-            os.close(commands)
             emit({"event": "started", "run": command["run"]})
             self.fork_spare()  # the next run's child is forked while this one runs
+
+    def take_spare(self):
+        """The forked-ahead child, or a fresh one if it is gone (a run's kill(-1) reaches it)."""
+        if self.spare and not self.is_alive(self.spare[0]):
+            self.discard(*self.spare)
+        if self.spare is None:
+            self.fork_spare()
+        spare, self.spare = self.spare, None
+        return spare
+
+    def is_alive(self, pid):
+        if pid in self.exited:
+            return False
+        try:
+            return os.waitpid(pid, os.WNOHANG)[0] == 0
+        except ChildProcessError:
+            return False
+
+    def discard(self, pid, commands, status):
+        self.exited.pop(pid, None)
+        for fd in (commands, status):
+            os.close(fd)
+        if self.spare and self.spare[0] == pid:
+            self.spare = None
 
     def live_pids(self):
         """Processes a cleanup must spare: the forked-ahead child and the persistent kernel."""
@@ -296,7 +377,7 @@ class Worker:
         run, pid = self.runs.pop(pidfd)
         self.poller.unregister(pidfd)
         os.close(pidfd)
-        _, status, usage = os.wait4(pid, 0)
+        status, usage = self.wait(pid)
         for pipe, (other, _) in list(self.statuses.items()):
             if other == run:  # killed before it could report
                 self.poller.unregister(pipe)
@@ -335,6 +416,10 @@ class Worker:
             self.poller.register(pidfd, select.POLLIN)
             self.poller.register(replies_r, select.POLLIN)
         self.kernel_run = command["run"]
+        try:
+            os.kill(self.kernel[0], signal.SIGCONT)  # frozen since its last run
+        except ProcessLookupError:
+            pass
         os.write(self.kernel[2], (json.dumps(command) + "\n").encode())
         emit({"event": "started", "run": command["run"]})
 
@@ -346,6 +431,11 @@ class Worker:
                 return self.kernel_died()
             line += chunk
         reply = json.loads(line)
+        try:  # its threads must not run unwatched until the next run: stopped before "done" is sent
+            os.kill(self.kernel[0], signal.SIGSTOP)
+            os.waitid(os.P_PID, self.kernel[0], os.WSTOPPED | os.WEXITED | os.WNOWAIT)
+        except (ProcessLookupError, ChildProcessError):
+            pass  # it is gone already: its pidfd reports that
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         run, self.kernel_run = self.kernel_run, None
         kill_others(keep=[self.kernel[0]] + ([self.spare[0]] if self.spare else []))  # no leftovers
@@ -357,7 +447,7 @@ class Worker:
             self.poller.unregister(fd)
         for fd in (pidfd, requests_w, replies_r):
             os.close(fd)
-        _, status, usage = os.wait4(pid, 0)
+        status, usage = self.wait(pid)
         self.kernel = None
         kill_others(sessions=[pid], keep=[self.spare[0]] if self.spare else [])
         if self.kernel_run is not None:

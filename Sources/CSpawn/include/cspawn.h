@@ -5,9 +5,11 @@
 /* Starts `path` with an explicit environment, in a new process group, with an empty signal mask and
    default signal dispositions (children of async Swift code otherwise inherit SIGTERM/SIGINT/SIGXCPU
    blocked), stdin/stdout/stderr set to the given descriptors (-1 for stdin means /dev/null), every other
-   descriptor closed, and `cwd` as working directory when not NULL. Returns 0 or an errno value. */
+   descriptor closed except `passed` (at most 64), which the child gets as 3, 4, ... in order, and `cwd`
+   as working directory when not NULL. Returns 0 or an errno value. */
 int cspawn_start(const char *path, char *const argv[], char *const envp[], const char *cwd,
-                 int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid_out);
+                 int stdin_fd, int stdout_fd, int stderr_fd, const int *passed, int passed_count,
+                 pid_t *pid_out);
 
 /* Creates a pipe whose both ends are close-on-exec. Returns 0 or an errno value. */
 int cspawn_pipe(int fds[2]);

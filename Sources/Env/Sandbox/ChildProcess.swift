@@ -33,7 +33,7 @@ public struct ProcessLimits: Sendable {
 public enum ChildProcess {
     public static func run(
         executable: String, arguments: [String], environment: [String], workingDirectory: String? = nil,
-        limits: ProcessLimits, logDirectory: URL? = nil, cancellation: RunCancellation? = nil
+        limits: ProcessLimits, logDirectory: URL? = nil, cancellation: RunCancellation? = nil, passing: [Int32] = []
     ) async throws -> ProcessOutcome {
         let stdoutPipe = try makePipe()
         let stderrPipe = try makePipe()
@@ -45,7 +45,7 @@ public enum ChildProcess {
                 let pid: pid_t
                 do {
                     pid = try spawn(executable, [executable] + arguments, environment, workingDirectory,
-                                    stdout: stdoutPipe.1, stderr: stderrPipe.1)
+                                    stdout: stdoutPipe.1, stderr: stderrPipe.1, passing: passing)
                 } catch {
                     [stdoutPipe.0, stdoutPipe.1, stderrPipe.0, stderrPipe.1].forEach { _ = close($0) }
                     continuation.resume(throwing: error)
@@ -70,9 +70,28 @@ public enum ChildProcess {
         return (fds[0], fds[1])
     }
 
-    /// Starts a process; `stdin` of -1 means /dev/null.
+    /// A pipe that already holds `bytes` (at most a pipe's 64 KiB) and whose write end is closed; returns
+    /// the read end, for a child that reads it to its end (bubblewrap's --seccomp).
+    static func makeFilledPipe(_ bytes: [UInt8]) throws -> Int32 {
+        guard bytes.count <= 65536 else { throw EnvError(.internal, "\(bytes.count) bytes do not fit in a pipe") }
+        let (readEnd, writeEnd) = try makePipe()
+        defer { close(writeEnd) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(writeEnd, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                close(readEnd)
+                throw EnvError(.internal, "cannot fill a pipe: errno \(errno)")
+            }
+            written += count
+        }
+        return readEnd
+    }
+
+    /// Starts a process; `stdin` of -1 means /dev/null. The child gets `passing` as descriptors 3, 4, ...
     static func spawn(_ path: String, _ argv: [String], _ environment: [String], _ workingDirectory: String?,
-                      stdin: Int32 = -1, stdout: Int32, stderr: Int32) throws -> pid_t {
+                      stdin: Int32 = -1, stdout: Int32, stderr: Int32, passing: [Int32] = []) throws -> pid_t {
         var pid: pid_t = 0
         let cArguments = argv.map { strdup($0) } + [nil]
         let cEnvironment = environment.map { strdup($0) } + [nil]
@@ -82,8 +101,10 @@ public enum ChildProcess {
         }
         let result = cArguments.withUnsafeBufferPointer { argvBuffer in
             cEnvironment.withUnsafeBufferPointer { envBuffer in
-                cspawn_start(path, argvBuffer.baseAddress, envBuffer.baseAddress, workingDirectory,
-                             stdin, stdout, stderr, &pid)
+                passing.withUnsafeBufferPointer { passed in
+                    cspawn_start(path, argvBuffer.baseAddress, envBuffer.baseAddress, workingDirectory,
+                                 stdin, stdout, stderr, passed.baseAddress, Int32(passed.count), &pid)
+                }
             }
         }
         guard result == 0 else {

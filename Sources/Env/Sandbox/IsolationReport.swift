@@ -11,11 +11,13 @@ public struct IsolationReport: Sendable {
     }
 
     public let checks: [Check]
-    /// bubblewrap builds the sandbox (user, mount, PID and network namespaces).
+    /// bubblewrap builds the sandbox (mount, PID, IPC, UTS and network namespaces) with the seccomp filter.
     public let sandboxWorks: Bool
-    /// The sandbox can start as a uid of its own (root drops privileges with setpriv first).
+    /// The sandbox can drop to a uid of the session's own (a root server: bubblewrap, then setpriv inside).
     public let ownUIDWorks: Bool
     public let setpriv: String?
+    /// The compiled seccomp filter (`SandboxSyscallPolicy`), when it could be built and loaded.
+    public let seccompFilter: [UInt8]?
 
     /// The limits that will hold, and how; `ownUIDs` says whether sessions really get uids of their own.
     public func enforcement(ownUIDs: Bool? = nil) -> [(String, String)] {
@@ -23,6 +25,9 @@ public struct IsolationReport: Sendable {
         return [
             ("network", sandboxWorks ? "none (network namespace)" : "NOT isolated"),
             ("files", sandboxWorks ? "minimal root: /usr, venv, /data read-only, /workspace" : "NOT isolated"),
+            ("system calls", seccompFilter != nil
+                ? "seccomp: ptrace, other processes' memory, namespaces, mounts, bpf, io_uring, key rings denied"
+                : "NOT filtered"),
             ("wall clock", "enforced (the run's processes are killed)"),
             ("cpu time", "RLIMIT_CPU"),
             ("memory", "RLIMIT_AS (cgroups are not delegated here)"),
@@ -33,58 +38,74 @@ public struct IsolationReport: Sendable {
         ]
     }
 
+    /// Tries each sandbox layout with a probe that reports its uid, network interfaces, pid and
+    /// whether ptrace is denied.
     public static func probe(bubblewrap: String, python: String) async -> IsolationReport {
         var checks: [Check] = []
         let hasBubblewrap = FileManager.default.isExecutableFile(atPath: bubblewrap)
         checks.append(Check(name: "bubblewrap", ok: hasBubblewrap, detail: hasBubblewrap ? bubblewrap : "not found at \(bubblewrap)"))
         let hasPython = FileManager.default.isExecutableFile(atPath: python)
         checks.append(Check(name: "python environment", ok: hasPython, detail: hasPython ? python : "missing (run make setup)"))
-        guard hasBubblewrap, hasPython else {
-            return IsolationReport(checks: checks, sandboxWorks: false, ownUIDWorks: false, setpriv: nil)
+        var filter: [UInt8]?
+        do { filter = try SandboxSyscallPolicy.compile() } catch {
+            checks.append(Check(name: "seccomp filter", ok: false, detail: "\(error)"))
         }
-        let probeCode = "import os, socket; print(os.getuid(), [n for _, n in socket.if_nameindex()], os.getpid())"
-        let direct = await tryRun(bubblewrap, arguments(python: python, code: probeCode))
-        let namespacesOK = direct.ok && direct.output.hasPrefix("65534 ['lo']")
+        guard hasBubblewrap, hasPython, let filter else {
+            return IsolationReport(checks: checks, sandboxWorks: false, ownUIDWorks: false, setpriv: nil, seccompFilter: nil)
+        }
+        let venv = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
+        func sandbox(setpriv: String?) -> Sandbox {
+            Sandbox(mode: .bubblewrap, bubblewrap: bubblewrap, setpriv: setpriv, pythonEnvironment: venv,
+                    workerDirectory: venv, seccompFilter: filter)
+        }
+        let direct = await tryRun(sandbox(setpriv: nil), python: python)
+        let namespacesOK = direct.ok && direct.output.hasPrefix("65534 ['lo'] 1 ")
         checks.append(Check(name: "user, mount and PID namespaces", ok: direct.ok,
-                            detail: direct.ok ? "uid 65534 inside, pid \(direct.output.split(separator: " ").last ?? "?")" : direct.output))
+                            detail: direct.ok ? "uid 65534 inside, the worker is pid 1" : direct.output))
         checks.append(Check(name: "network namespace", ok: namespacesOK,
                             detail: namespacesOK ? "only the loopback interface" : direct.output))
         var setpriv: String?
-        var ownUID = false
+        var rootLayout = (ok: false, output: "")
         if getuid() == 0 {
             let candidate = "/usr/bin/setpriv"
             if FileManager.default.isExecutableFile(atPath: candidate) {
-                let dropped = await tryRun(candidate, ["--reuid=64999", "--regid=64999", "--clear-groups", "--", bubblewrap]
-                                            + arguments(python: python, code: probeCode))
-                ownUID = dropped.ok
-                setpriv = dropped.ok ? candidate : nil
-                checks.append(Check(name: "unprivileged user namespaces (sandbox under its own uid)", ok: dropped.ok,
-                                    detail: dropped.ok ? "setpriv + bubblewrap as uid 64999 works" : dropped.output))
+                rootLayout = await tryRun(sandbox(setpriv: candidate), python: python)
+                rootLayout.ok = rootLayout.ok && rootLayout.output.hasPrefix("64999 ['lo'] 1 ")
+                setpriv = rootLayout.ok ? candidate : nil
+                checks.append(Check(name: "own uid per session", ok: rootLayout.ok, detail: rootLayout.ok
+                    ? "bubblewrap as root, then setpriv to uid 64999 inside: works" : rootLayout.output))
             } else {
-                checks.append(Check(name: "unprivileged user namespaces (sandbox under its own uid)", ok: false,
-                                    detail: "setpriv not found"))
+                checks.append(Check(name: "own uid per session", ok: false, detail: "setpriv not found"))
             }
         }
+        let used = rootLayout.ok ? rootLayout : (namespacesOK ? direct : (ok: false, output: ""))
+        let seccompOK = used.ok && used.output.hasSuffix(" ptrace-denied")
+        checks.append(Check(name: "seccomp filter", ok: seccompOK, detail: seccompOK
+            ? "\(SandboxSyscallPolicy.rules.count) rules: ptrace, namespaces, mounts, bpf, io_uring, key rings... denied"
+            : "not enforced: \(used.output)"))
         checks.append(cgroupCheck())
-        return IsolationReport(checks: checks, sandboxWorks: namespacesOK, ownUIDWorks: ownUID, setpriv: setpriv)
+        return IsolationReport(checks: checks, sandboxWorks: seccompOK, ownUIDWorks: rootLayout.ok, setpriv: setpriv,
+                               seccompFilter: seccompOK ? filter : nil)
     }
 
-    private static func arguments(python: String, code: String) -> [String] {
-        let venv = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent().path
-        return [
-            "--unshare-all", "--unshare-user", "--disable-userns", "--uid", "65534", "--gid", "65534",
-            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--ro-bind", "/usr", "/usr",
-            "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-            "--ro-bind", venv, venv, "--clearenv", "--setenv", "PATH", "/usr/bin", "--", python, "-c", code,
-        ]
+    private static func tryRun(_ sandbox: Sandbox, python: String) async -> (ok: Bool, output: String) {
+        let code = "import ctypes, os, socket; denied = ctypes.CDLL(None).ptrace(0, 0, None, None) != 0; "
+            + "print(os.getuid(), [n for _, n in socket.if_nameindex()], os.getpid(), "
+            + "'ptrace-denied' if denied else 'ptrace-allowed')"
+        let launch = sandbox.launch(mounts: [], workingDirectory: "/", uid: nil, tmpBytes: 16 << 20,
+                                    environment: ["PATH=/usr/bin:/bin"], command: [python, "-c", code])
+        let descriptor: Int32
+        do { descriptor = try ChildProcess.makeFilledPipe(launch.descriptor3 ?? []) } catch { return (false, "\(error)") }
+        defer { close(descriptor) }
+        return await tryRun(launch.executable, launch.arguments, passing: [descriptor])
     }
 
-    private static func tryRun(_ executable: String, _ arguments: [String]) async -> (ok: Bool, output: String) {
+    private static func tryRun(_ executable: String, _ arguments: [String], passing: [Int32]) async -> (ok: Bool, output: String) {
         do {
             let outcome = try await ChildProcess.run(executable: executable, arguments: arguments,
                                                      environment: ["PATH=/usr/bin:/bin"],
-                                                     limits: ProcessLimits(wallClockSeconds: 30, outputBytes: 4096))
+                                                     limits: ProcessLimits(wallClockSeconds: 30, outputBytes: 4096),
+                                                     passing: passing)
             let output = (outcome.stdout.text + outcome.stderr.text).trimmingCharacters(in: .whitespacesAndNewlines)
             return (outcome.exitCode == 0, output)
         } catch {

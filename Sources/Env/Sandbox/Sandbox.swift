@@ -14,27 +14,52 @@ public struct SessionFolders: Sendable {
 ///
 /// Sandboxed mode: bubblewrap with a minimal root — /usr, the Python environment, the worker script,
 /// the task's public data read-only at /data, the workspace at /workspace, the session's code read-only
-/// at /code and its logs at /logs; no network, no capabilities, a PID namespace, an empty environment
-/// (bubblewrap itself too: as PID 1 inside, its /proc/1/environ is visible). When the server runs as
-/// root it drops to a uid of the session's own first (setpriv), so process-count limits hold.
+/// at /code and its logs at /logs; no network, no capabilities, PID, mount, IPC and UTS namespaces, an
+/// empty environment, a seccomp filter (`SandboxSyscallPolicy`), and the worker itself as PID 1 (no
+/// bubblewrap init inside whose memory a run could write through /proc/1/mem).
+///
+/// Two layouts: a server that is not root runs bubblewrap in a user namespace (uid 65534 inside, the
+/// server's uid outside). A root server runs bubblewrap as root, so it reaches any folder, and the
+/// sandbox's first command is `setpriv`, which drops to a uid of the session's own before the worker
+/// starts — so files agent code writes belong to that uid and RLIMIT_NPROC counts only its processes.
 public struct Sandbox: Sendable {
     public enum Mode: String, Sendable { case bubblewrap, unsafeNoSandbox = "none" }
 
     public let mode: Mode
     public let bubblewrap: String
-    /// `setpriv` to start the sandbox as the session's own uid; nil when the server is not root or
-    /// unprivileged user namespaces are not allowed.
+    /// `setpriv` (under /usr, so visible inside) to drop to the session's own uid; nil when the server is
+    /// not root.
     public let setpriv: String?
     public let pythonEnvironment: URL
     /// python/mledojo_sandbox: the worker script, bound read-only into the sandbox.
     public let workerDirectory: URL
+    /// The compiled seccomp filter bubblewrap installs before the first command (descriptor 3).
+    public let seccompFilter: [UInt8]?
 
-    public init(mode: Mode, bubblewrap: String, setpriv: String?, pythonEnvironment: URL, workerDirectory: URL) {
+    public init(mode: Mode, bubblewrap: String, setpriv: String?, pythonEnvironment: URL, workerDirectory: URL,
+                seccompFilter: [UInt8]? = nil) {
         self.mode = mode
         self.bubblewrap = bubblewrap
         self.setpriv = setpriv
         self.pythonEnvironment = pythonEnvironment.standardizedFileURL
         self.workerDirectory = workerDirectory.standardizedFileURL
+        self.seccompFilter = seccompFilter
+    }
+
+    /// A host folder or file mounted into the sandbox.
+    struct Mount: Sendable {
+        let source: String
+        let destination: String
+        var writable = false
+    }
+
+    /// What starts a sandbox: the program, its arguments and environment, and the bytes to pass on
+    /// descriptor 3 (the seccomp filter), if any.
+    struct Launch: Sendable {
+        let executable: String
+        let arguments: [String]
+        let environment: [String]
+        let descriptor3: [UInt8]?
     }
 
     public var python: String { pythonEnvironment.appending(path: "bin/python").path }
@@ -61,42 +86,81 @@ public struct Sandbox: Sendable {
         ]
     }
 
-    /// The program, arguments and environment that start a session's worker.
-    func workerLaunch(_ folders: SessionFolders, uid: UInt32?, limits: RunLimits) -> (String, [String], [String]) {
+    /// What starts a session's worker.
+    func workerLaunch(_ folders: SessionFolders, uid: UInt32?, limits: RunLimits) -> Launch {
         let workerScript = "zygote.py"
         guard mode == .bubblewrap else {
-            return (python, ["-u", workerDirectory.appending(path: workerScript).path], agentEnvironment(folders))
+            return Launch(executable: python, arguments: ["-u", workerDirectory.appending(path: workerScript).path],
+                          environment: agentEnvironment(folders), descriptor3: nil)
         }
+        let mounts = [
+            Mount(source: workerDirectory.path, destination: "/opt/mledojo"),
+            Mount(source: folders.publicData.path, destination: "/data"),
+            Mount(source: folders.workspace.path, destination: "/workspace", writable: true),
+            Mount(source: folders.steps.path, destination: "/code"),
+            Mount(source: folders.logs.path, destination: "/logs", writable: true),
+        ]
+        return launch(mounts: mounts, workingDirectory: "/workspace", uid: uid, tmpBytes: limits.tmpBytes,
+                      environment: agentEnvironment(folders), command: [python, "-u", "/opt/mledojo/\(workerScript)"])
+    }
+
+    /// A sandbox of this layout around `command`: the minimal root, `mounts`, and the uid drop when the
+    /// server is root (`uid` nil there means a probe's throwaway uid).
+    func launch(mounts: [Mount], workingDirectory: String, uid: UInt32?, tmpBytes: Int, environment: [String],
+                command: [String]) -> Launch {
         let venv = pythonEnvironment.path
-        var arguments = [
-            "--unshare-all", "--unshare-user", "--disable-userns", "--uid", "65534", "--gid", "65534",
-            "--die-with-parent", "--new-session",
+        var arguments: [String]
+        if setpriv == nil {
+            arguments = ["--unshare-all", "--unshare-user", "--disable-userns", "--uid", "65534", "--gid", "65534",
+                         "--cap-drop", "ALL"]
+        } else {  // real root: no user namespace, so the mounts are made with root's reach
+            arguments = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                         "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                         "--cap-add", "CAP_SETPCAP"]
+        }
+        // bubblewrap running as root makes the folders it creates for mount points 0700: make them 0755.
+        let destinations = [venv, "/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"] + mounts.map(\.destination)
+        arguments += ["--die-with-parent", "--new-session", "--as-pid-1"]
+        for folder in Self.parentFolders(of: destinations) { arguments += ["--perms", "0755", "--dir", folder] }
+        arguments += [
             "--ro-bind", "/usr", "/usr",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
             "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
             "--ro-bind-try", "/etc/localtime", "/etc/localtime",
-            "--proc", "/proc", "--dev", "/dev", "--size", String(limits.tmpBytes), "--tmpfs", "/dev/shm",
-            "--size", String(limits.tmpBytes), "--tmpfs", "/tmp",
+            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", String(tmpBytes), "--tmpfs", "/dev/shm",
+            "--perms", "1777", "--size", String(tmpBytes), "--tmpfs", "/tmp",
             "--ro-bind", venv, venv,
-            "--ro-bind", workerDirectory.path, "/opt/mledojo",
-            "--ro-bind", folders.publicData.path, "/data",
-            "--bind", folders.workspace.path, "/workspace",
-            "--ro-bind", folders.steps.path, "/code",
-            "--bind", folders.logs.path, "/logs",
-            "--remount-ro", "/dev", "--remount-ro", "/",
-            "--chdir", "/workspace", "--clearenv",
         ]
-        if setpriv == nil { arguments.insert(contentsOf: ["--cap-drop", "ALL"], at: 8) }
-        for variable in agentEnvironment(folders) {
+        for mount in mounts {
+            arguments += [mount.writable ? "--bind" : "--ro-bind", mount.source, mount.destination]
+        }
+        arguments += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", workingDirectory, "--clearenv"]
+        for variable in environment {
             let parts = variable.split(separator: "=", maxSplits: 1).map(String.init)
             arguments += ["--setenv", parts[0], parts.count > 1 ? parts[1] : ""]
         }
-        arguments += ["--", python, "-u", "/opt/mledojo/\(workerScript)"]
-        let launchEnvironment = ["PATH=/usr/bin:/bin"]
-        if let setpriv, let uid {
-            return (setpriv, ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--", bubblewrap] + arguments, launchEnvironment)
+        if seccompFilter != nil { arguments += ["--seccomp", "3"] }
+        arguments.append("--")
+        if let setpriv {
+            let id = uid ?? 64999
+            arguments += [setpriv, "--reuid=\(id)", "--regid=\(id)", "--clear-groups", "--inh-caps=-all",
+                          "--bounding-set=-all", "--"]
         }
-        return (bubblewrap, arguments, launchEnvironment)
+        return Launch(executable: bubblewrap, arguments: arguments + command, environment: ["PATH=/usr/bin:/bin"],
+                      descriptor3: seccompFilter)
+    }
+
+    /// Every folder above the given paths (not /), parents first.
+    static func parentFolders(of paths: [String]) -> [String] {
+        var folders = Set<String>()
+        for path in paths {
+            var components = path.split(separator: "/").dropLast()
+            while !components.isEmpty {
+                folders.insert("/" + components.joined(separator: "/"))
+                components = components.dropLast()
+            }
+        }
+        return folders.sorted { ($0.count, $0) < ($1.count, $1) }
     }
 }

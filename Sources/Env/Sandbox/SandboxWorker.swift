@@ -27,24 +27,27 @@ public final class SandboxWorker: Sendable {
 
     private let state = Mutex(State())
 
-    /// Starts the worker: `executable` and `arguments` launch the sandbox, `environment` is all it inherits.
-    public init(executable: String, arguments: [String], environment: [String], workingDirectory: String? = nil,
-                stderrLog: URL) throws {
+    /// Starts the worker from `launch` (the sandbox's command line, all the environment it inherits and
+    /// what it reads on descriptor 3).
+    init(_ launch: Sandbox.Launch, workingDirectory: String? = nil, stderrLog: URL) throws {
+        let descriptor3 = try launch.descriptor3.map(ChildProcess.makeFilledPipe) ?? -1
         let stdinPipe = try ChildProcess.makePipe()
         let stdoutPipe = try ChildProcess.makePipe()
         FileManager.default.createFile(atPath: stderrLog.path, contents: nil)
         let logDescriptor = open(stderrLog.path, O_WRONLY | O_APPEND | O_CLOEXEC)
         let thread = Thread { [self] in
             do {
-                let pid = try ChildProcess.spawn(executable, [executable] + arguments, environment, workingDirectory,
+                let pid = try ChildProcess.spawn(launch.executable, [launch.executable] + launch.arguments,
+                                                 launch.environment, workingDirectory,
                                                  stdin: stdinPipe.0, stdout: stdoutPipe.1,
-                                                 stderr: logDescriptor >= 0 ? logDescriptor : 2)
+                                                 stderr: logDescriptor >= 0 ? logDescriptor : 2,
+                                                 passing: descriptor3 >= 0 ? [descriptor3] : [])
                 state.withLock { $0.pid = pid; $0.input = stdinPipe.1 }
             } catch {
                 state.withLock { $0.failure = "cannot start the sandbox: \(error)" }
                 close(stdinPipe.1)
             }
-            [stdinPipe.0, stdoutPipe.1, logDescriptor].forEach { if $0 >= 0 { _ = close($0) } }
+            [stdinPipe.0, stdoutPipe.1, logDescriptor, descriptor3].forEach { if $0 >= 0 { _ = close($0) } }
             readLoop(stdoutPipe.0)
         }
         thread.name = "sandbox-worker"

@@ -37,10 +37,9 @@ public actor WorkerPool {
             entries[session] = entry
             return entry.worker
         }
-        let (executable, arguments, environment) = sandbox.workerLaunch(folders, uid: uid, limits: limits)
         // Without bubblewrap (--unsafe-no-sandbox) the worker starts in the workspace itself.
         let workingDirectory = sandbox.mode == .unsafeNoSandbox ? folders.workspace.path : nil
-        let worker = try SandboxWorker(executable: executable, arguments: arguments, environment: environment,
+        let worker = try SandboxWorker(sandbox.workerLaunch(folders, uid: uid, limits: limits),
                                        workingDirectory: workingDirectory, stderrLog: folders.logs.deletingLastPathComponent().appending(path: "worker.log"))
         entries[session] = Entry(worker: worker, lastUsed: Date())
         return worker

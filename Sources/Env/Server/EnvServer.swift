@@ -6,14 +6,11 @@ public final class EnvServer: Sendable {
     public let service: EnvService
     public let loadProblems: [String]
     public let isolation: IsolationReport?
-    /// Why sessions share the server's uid although the host would allow uids of their own (nil: they don't).
-    public let sharedUIDReason: String?
     private let transport: ZMQTransport
     private let reaper: _Concurrency.Task<Void, Never>
 
     private init(endpoint: String, service: EnvService, transport: ZMQTransport, loadProblems: [String],
-                 isolation: IsolationReport?, sharedUIDReason: String?, reaper: _Concurrency.Task<Void, Never>) {
-        self.sharedUIDReason = sharedUIDReason
+                 isolation: IsolationReport?, reaper: _Concurrency.Task<Void, Never>) {
         self.endpoint = endpoint
         self.service = service
         self.transport = transport
@@ -27,7 +24,6 @@ public final class EnvServer: Sendable {
         try FileManager.default.createDirectory(at: configuration.runsDirectory, withIntermediateDirectories: true)
         let sandbox: Sandbox
         var isolation: IsolationReport?
-        var sharedUIDReason: String?
         if configuration.unsafeNoSandbox {
             sandbox = Sandbox(mode: .unsafeNoSandbox, bubblewrap: configuration.bubblewrap, setpriv: nil,
                               pythonEnvironment: configuration.pythonEnvironment, workerDirectory: configuration.workerDirectory)
@@ -38,17 +34,9 @@ public final class EnvServer: Sendable {
                 throw EnvError(.internal, "the sandbox does not work on this host, so agent code cannot run safely "
                     + "(\(failed.joined(separator: "; "))). Fix it (mledojo doctor) or start with --unsafe-no-sandbox.")
             }
-            // Dropping to a uid of the session's own needs every folder the sandbox binds to be reachable by it.
-            let unreachable = [configuration.runsDirectory, configuration.tasksDirectory, configuration.pythonEnvironment,
-                               configuration.workerDirectory].filter { !Self.isReachableByOthers($0) }
-            let reachable = unreachable.isEmpty
-            if report.setpriv != nil && !reachable {
-                sharedUIDReason = "\(unreachable.map(\.path).joined(separator: ", ")) cannot be reached by other uids "
-                    + "(a parent folder lacks o+x), so sessions run as the server's uid and process limits are NOT enforced"
-            }
-            sandbox = Sandbox(mode: .bubblewrap, bubblewrap: configuration.bubblewrap,
-                              setpriv: reachable ? report.setpriv : nil,
-                              pythonEnvironment: configuration.pythonEnvironment, workerDirectory: configuration.workerDirectory)
+            sandbox = Sandbox(mode: .bubblewrap, bubblewrap: configuration.bubblewrap, setpriv: report.setpriv,
+                              pythonEnvironment: configuration.pythonEnvironment, workerDirectory: configuration.workerDirectory,
+                              seccompFilter: report.seccompFilter)
             isolation = report
         }
         let store = try Store(path: configuration.databasePath)
@@ -76,7 +64,7 @@ public final class EnvServer: Sendable {
             }
         }
         return EnvServer(endpoint: endpoint, service: service, transport: transport, loadProblems: loaded.problems,
-                         isolation: isolation, sharedUIDReason: sharedUIDReason, reaper: reaper)
+                         isolation: isolation, reaper: reaper)
     }
 
     /// Graceful stop: no new requests, runs in flight cancelled, their steps stored and replies sent,
@@ -86,17 +74,5 @@ public final class EnvServer: Sendable {
         await service.drain(timeout: timeout)
         await transport.stop()
         await service.grader.shutdown()
-    }
-
-    /// Every ancestor can be traversed and the folder read by any uid.
-    static func isReachableByOthers(_ folder: URL) -> Bool {
-        var current = folder.standardizedFileURL.resolvingSymlinksInPath()
-        var info = stat()
-        guard stat(current.path, &info) == 0, info.st_mode & (S_IROTH | S_IXOTH) == (S_IROTH | S_IXOTH) else { return false }
-        while current.path != "/" {
-            current = current.deletingLastPathComponent()
-            guard stat(current.path, &info) == 0, info.st_mode & S_IXOTH != 0 else { return false }
-        }
-        return true
     }
 }
