@@ -48,14 +48,16 @@ struct ServeCommand: AsyncParsableCommand {
     var maxQueuedRuns = 256
     @Option(help: "Seconds after which an idle session is closed (its history is kept).")
     var sessionTtl = 3600.0
-    @Flag(help: "Runs may use a GPU: no address-space limit (RLIMIT_AS breaks CUDA's large reservations); memory is then not limited by an rlimit.")
+    @Flag(help: "Runs may use a GPU: never an address-space limit (RLIMIT_AS breaks CUDA's large reservations); memory is then limited only where a memory cgroup is available.")
     var gpu = false
+    @Flag(help: "Do not limit memory with a cgroup per session even where the host allows it (RLIMIT_AS instead).")
+    var noCgroups = false
     @Flag(help: "Run agent code WITHOUT the sandbox (answers and the network become reachable). Only for hosts where bubblewrap cannot work, with trusted code.")
     var unsafeNoSandbox = false
 
     var runLimits: RunLimits {
         var limits = RunLimits.serverDefault
-        limits.memoryBytes = gpu ? nil : memoryMb << 20
+        limits.memoryBytes = memoryMb << 20
         limits.cpuSeconds = cpuSeconds
         limits.processes = processes
         limits.workspaceBytes = diskMb << 20
@@ -64,13 +66,15 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             tasksDirectory: ProjectPaths.resolve(tasks), endpoint: bind, databasePath: ProjectPaths.resolve(db).path,
             runsDirectory: ProjectPaths.resolve(runs), pythonEnvironment: ProjectPaths.resolve(venv),
             runtimeDirectory: ProjectPaths.resolve(runtime),
             defaultBudget: Budget(maxSteps: maxSteps, timeLimitSeconds: timeLimit, execTimeoutSeconds: execTimeout),
             runLimits: runLimits, maxConcurrentRuns: maxConcurrentRuns, maxQueuedRuns: maxQueuedRuns,
             sessionIdleSeconds: sessionTtl, unsafeNoSandbox: unsafeNoSandbox)
+        configuration.gpu = gpu
+        configuration.memoryCgroups = !noCgroups
         let server: EnvServer
         do {
             server = try await EnvServer.start(configuration)
@@ -80,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let isolation = server.isolation {
             let ownUIDs = server.service.sessionsHaveOwnUIDs
-            Console.line(isolation.enforcement(ownUIDs: ownUIDs).map { "mledojo: \($0.0): \($0.1)" }.joined(separator: "\n"))
+            Console.line(isolation.enforcement(ownUIDs: ownUIDs, sandbox: server.service.sandbox).map { "mledojo: \($0.0): \($0.1)" }.joined(separator: "\n"))
         } else {
             Console.error("mledojo serve: WARNING: --unsafe-no-sandbox: agent code runs unisolated")
         }

@@ -40,6 +40,13 @@ def set_dumpable(dumpable):
     ctypes.CDLL(None).prctl(4, 1 if dumpable else 0, 0, 0, 0)
 
 
+def die_with_parent():
+    """prctl(PR_SET_PDEATHSIG, SIGKILL): bubblewrap's --die-with-parent does not survive setpriv's uid
+    change, so the worker asks again; when it dies, its PID namespace and every run in it go too."""
+    import ctypes
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
 def emit(message):
     try:
         os.write(1, (json.dumps(message) + "\n").encode())
@@ -111,15 +118,21 @@ def execute(path, namespace):
         sys.stderr.flush()
 
 
-def forget_worker_signals():
-    """A forked child must not share the worker's SIGCHLD wake-up pipe."""
+def become_run_process():
+    """A forked child: not on the worker's SIGCHLD wake-up pipe, and the OOM killer's first choice in
+    the session's memory cgroup (the worker must survive a run that allocates too much)."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:
+        with open("/proc/self/oom_score_adj", "w") as adjust:
+            adjust.write("1000")
+    except OSError:
+        pass
 
 
 def spare_child(commands, status):
     """A child forked ahead of time: waits for its run, runs it, reports, exits."""
-    forget_worker_signals()
+    become_run_process()
     os.setsid()
     line = b""
     while not line.endswith(b"\n"):
@@ -161,7 +174,7 @@ def in_child(function, *arguments):
 
 def kernel_child(requests, replies, limits):
     """A persistent kernel: runs each code file it is sent in the same globals."""
-    forget_worker_signals()
+    become_run_process()
     os.setsid()
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -460,4 +473,5 @@ if __name__ == "__main__":
     # Runs share this sandbox's uid: without this they could ptrace the worker or open its forked-ahead
     # child's command pipe through /proc and start code outside every limit.
     set_dumpable(False)
+    die_with_parent()
     Worker().serve()

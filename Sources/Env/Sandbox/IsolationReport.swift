@@ -10,7 +10,7 @@ public struct IsolationReport: Sendable {
         public let detail: String
     }
 
-    public let checks: [Check]
+    public private(set) var checks: [Check]
     /// bubblewrap builds the sandbox (mount, PID, IPC, UTS and network namespaces) with the seccomp filter.
     public let sandboxWorks: Bool
     /// The sandbox can drop to a uid of the session's own (a root server: bubblewrap, then setpriv inside).
@@ -18,10 +18,22 @@ public struct IsolationReport: Sendable {
     public let setpriv: String?
     /// The compiled seccomp filter (`SandboxSyscallPolicy`), when it could be built and loaded.
     public let seccompFilter: [UInt8]?
+    /// The memory cgroup version a server here would use, or why none.
+    public var memoryCgroups: Result<MemoryCgroups.Version, CgroupUnavailable> = .failure(CgroupUnavailable("not probed"))
 
-    /// The limits that will hold, and how; `ownUIDs` says whether sessions really get uids of their own.
-    public func enforcement(ownUIDs: Bool? = nil) -> [(String, String)] {
+    /// The limits that will hold, and how; `ownUIDs` says whether sessions really get uids of their own,
+    /// `sandbox` how a running server limits memory.
+    public func enforcement(ownUIDs: Bool? = nil, sandbox: Sandbox? = nil) -> [(String, String)] {
         let separateUIDs = ownUIDs ?? (ownUIDWorks || getuid() != 0)
+        let memory: String
+        switch (sandbox.map { ($0.memoryGroups?.version, $0.gpu) }, memoryCgroups) {
+        case (.some((.some(let version), _)), _), (nil, .success(let version)):
+            memory = "cgroup \(version.rawValue) per session: the worker's own use + memory_mb for the run (OUT_OF_MEMORY)"
+        case (.some((nil, true)), _):
+            memory = "NOT limited (--gpu forbids RLIMIT_AS and no memory cgroup is available)"
+        case (.some((nil, false)), _), (nil, .failure):
+            memory = "RLIMIT_AS (address space; no memory cgroup here)"
+        }
         return [
             ("network", sandboxWorks ? "none (network namespace)" : "NOT isolated"),
             ("files", sandboxWorks ? "minimal root: /usr, venv, /data read-only, /workspace" : "NOT isolated"),
@@ -30,7 +42,7 @@ public struct IsolationReport: Sendable {
                 : "NOT filtered"),
             ("wall clock", "enforced (the run's processes are killed)"),
             ("cpu time", "RLIMIT_CPU"),
-            ("memory", "RLIMIT_AS (cgroups are not delegated here)"),
+            ("memory", memory),
             ("file size", "RLIMIT_FSIZE"),
             ("processes", separateUIDs ? "RLIMIT_NPROC on the session's own uid" : "NOT enforced (runs share root's uid)"),
             ("workspace disk", "watched during the run (DISK_LIMIT)"),
@@ -51,7 +63,9 @@ public struct IsolationReport: Sendable {
             checks.append(Check(name: "seccomp filter", ok: false, detail: "\(error)"))
         }
         guard hasBubblewrap, hasPython, let filter else {
-            return IsolationReport(checks: checks, sandboxWorks: false, ownUIDWorks: false, setpriv: nil, seccompFilter: nil)
+            var report = IsolationReport(checks: checks, sandboxWorks: false, ownUIDWorks: false, setpriv: nil, seccompFilter: nil)
+            report.addCgroupCheck()
+            return report
         }
         let venv = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
         func sandbox(setpriv: String?) -> Sandbox {
@@ -83,9 +97,10 @@ public struct IsolationReport: Sendable {
         checks.append(Check(name: "seccomp filter", ok: seccompOK, detail: seccompOK
             ? "\(SandboxSyscallPolicy.rules.count) rules: ptrace, namespaces, mounts, bpf, io_uring, key rings... denied"
             : "not enforced: \(used.output)"))
-        checks.append(cgroupCheck())
-        return IsolationReport(checks: checks, sandboxWorks: seccompOK, ownUIDWorks: rootLayout.ok, setpriv: setpriv,
-                               seccompFilter: seccompOK ? filter : nil)
+        var report = IsolationReport(checks: checks, sandboxWorks: seccompOK, ownUIDWorks: rootLayout.ok, setpriv: setpriv,
+                                     seccompFilter: seccompOK ? filter : nil)
+        report.addCgroupCheck()
+        return report
     }
 
     private static func tryRun(_ sandbox: Sandbox, python: String) async -> (ok: Bool, output: String) {
@@ -113,15 +128,17 @@ public struct IsolationReport: Sendable {
         }
     }
 
-    private static func cgroupCheck() -> Check {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") {
-            let delegated = access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) == 0 && getuid() == 0
-            return Check(name: "cgroups", ok: false, detail: "v2\(delegated ? " (writable, not used yet)" : ", not delegated"): limits use rlimits")
+    /// Tries to make a memory cgroup of the server's own (created, then removed again).
+    private mutating func addCgroupCheck() {
+        switch MemoryCgroups.discover(baseName: "mledojo-probe-\(getpid())") {
+        case .success(let groups):
+            memoryCgroups = .success(groups.version)
+            checks.append(Check(name: "cgroups", ok: true, detail: "\(groups.version.rawValue): the server can make a memory "
+                                + "group per session under \(groups.base.deletingLastPathComponent().path)"))
+            groups.removeBase()
+        case .failure(let reason):
+            memoryCgroups = .failure(reason)
+            checks.append(Check(name: "cgroups", ok: false, detail: "\(reason): memory is limited with RLIMIT_AS"))
         }
-        if manager.fileExists(atPath: "/sys/fs/cgroup/memory") {
-            return Check(name: "cgroups", ok: false, detail: "v1, owned by the host's supervisor: limits use rlimits")
-        }
-        return Check(name: "cgroups", ok: false, detail: "not available: limits use rlimits")
     }
 }

@@ -62,9 +62,10 @@ public struct RunLimits: Sendable, Codable, Equatable {
     }
 
     /// The limits object the in-sandbox worker applies with setrlimit.
-    var workerLimits: JSONValue {
+    /// The limits the worker applies as rlimits; memory only as RLIMIT_AS when `addressSpace`.
+    func workerLimits(addressSpace: Bool) -> JSONValue {
         [
-            "cpu_s": .number(cpuSeconds), "memory_bytes": .number(memoryBytes.map(Double.init)),
+            "cpu_s": .number(cpuSeconds), "memory_bytes": .number(addressSpace ? memoryBytes.map(Double.init) : nil),
             "file_bytes": .number(fileBytes.map(Double.init)), "processes": .number(processes.map(Double.init)),
             "open_files": .number(openFiles.map(Double.init)),
         ]

@@ -28,6 +28,8 @@ struct RunSupervisor {
     let wallClock: Double
     let persistent: Bool
     let cancellation: RunCancellation
+    /// RLIMIT_AS for the run (no memory cgroup, no GPU).
+    let limitsAddressSpace: Bool
 
     func run(sequence: Int, artifacts: URL) async -> RunRecord {
         let stdoutLog = folders.logs.appending(path: "\(sequence).out")
@@ -35,8 +37,9 @@ struct RunSupervisor {
         let command: [String: JSONValue] = [
             "code": .string("\(agentPaths.code)/\(sequence)/main.py"),
             "stdout": .string("\(agentPaths.logs)/\(sequence).out"), "stderr": .string("\(agentPaths.logs)/\(sequence).err"),
-            "limits": limits.workerLimits, "persistent": .bool(persistent),
+            "limits": limits.workerLimits(addressSpace: limitsAddressSpace), "persistent": .bool(persistent),
         ]
+        let oomKillsBefore = worker.oomKills
         let started = Date()
         let stopReason = Mutex<StopReason?>(nil)
         let startingUsage = Self.diskUsage(folders.workspace, cap: Int.max) + Self.diskUsage(folders.logs, cap: Int.max)
@@ -82,13 +85,14 @@ struct RunSupervisor {
         let duration = Date().timeIntervalSince(started)
         let stdout = Self.capture(stdoutLog, keeping: limits.replyOutputBytes, movedTo: artifacts.appending(path: "stdout.log"))
         let stderr = Self.capture(stderrLog, keeping: limits.replyOutputBytes, movedTo: artifacts.appending(path: "stderr.log"))
-        let (status, errorType) = classify(exit, stopReason.withLock { $0 })
+        let oomKilled = oomKillsBefore.map { (worker.oomKills ?? $0) > $0 } ?? false
+        let (status, errorType) = classify(exit, stopReason.withLock { $0 }, oomKilled: oomKilled)
         return RunRecord(status: status, errorType: errorType, exitCode: exit?.exitCode, signal: exit?.signal,
                          stdout: stdout, stderr: stderr, durationSeconds: duration, cpuSeconds: exit?.cpuSeconds,
                          maxResidentKilobytes: exit?.maxResidentKilobytes, note: note)
     }
 
-    private func classify(_ exit: WorkerRunExit?, _ reason: StopReason?) -> (String, String?) {
+    private func classify(_ exit: WorkerRunExit?, _ reason: StopReason?, oomKilled: Bool) -> (String, String?) {
         switch reason {
         case .cancelled: return ("CANCELLED", nil)
         case .timeout: return ("TIMEOUT", "CodeTimeoutError")
@@ -96,6 +100,7 @@ struct RunSupervisor {
         case .disk: return ("DISK_LIMIT", "SandboxDiskLimitError")
         case nil: break
         }
+        if oomKilled { return ("OUT_OF_MEMORY", "SandboxMemoryError") }  // the cgroup's OOM killer ended it
         guard let exit else { return ("FAILED", "SandboxError") }
         if exit.memoryError { return ("OUT_OF_MEMORY", "SandboxMemoryError") }
         if exit.signal == SIGXCPU || (exit.signal == SIGKILL && limits.cpuSeconds.map { exit.cpuSeconds >= $0 } == true) {

@@ -35,16 +35,25 @@ public struct Sandbox: Sendable {
     public let workerDirectory: URL
     /// The compiled seccomp filter bubblewrap installs before the first command (descriptor 3).
     public let seccompFilter: [UInt8]?
+    /// Where each session's sandbox gets a memory cgroup (nil: memory is limited by RLIMIT_AS).
+    public let memoryGroups: MemoryCgroups?
+    /// Runs may use a GPU (serve --gpu): never an address-space limit.
+    public let gpu: Bool
 
     public init(mode: Mode, bubblewrap: String, setpriv: String?, pythonEnvironment: URL, workerDirectory: URL,
-                seccompFilter: [UInt8]? = nil) {
+                seccompFilter: [UInt8]? = nil, memoryGroups: MemoryCgroups? = nil, gpu: Bool = false) {
         self.mode = mode
         self.bubblewrap = bubblewrap
         self.setpriv = setpriv
         self.pythonEnvironment = pythonEnvironment.standardizedFileURL
         self.workerDirectory = workerDirectory.standardizedFileURL
         self.seccompFilter = seccompFilter
+        self.memoryGroups = memoryGroups
+        self.gpu = gpu
     }
+
+    /// Whether runs get RLIMIT_AS: only without a memory cgroup, and never when they may use a GPU.
+    public var limitsAddressSpace: Bool { memoryGroups == nil && !gpu }
 
     /// A host folder or file mounted into the sandbox.
     struct Mount: Sendable {
@@ -60,6 +69,14 @@ public struct Sandbox: Sendable {
         let arguments: [String]
         let environment: [String]
         let descriptor3: [UInt8]?
+
+        /// The same launch, entering `group` first: a shell writes its pid to the group's cgroup.procs
+        /// and execs the sandbox, so every process of it is born inside the group.
+        func joining(_ group: SessionMemoryGroup) -> Launch {
+            Launch(executable: "/bin/sh",
+                   arguments: ["-c", "echo $$ > \"$0\" && exec \"$@\"", group.processesFile.path, executable] + arguments,
+                   environment: environment, descriptor3: descriptor3)
+        }
     }
 
     public var python: String { pythonEnvironment.appending(path: "bin/python").path }
@@ -144,8 +161,9 @@ public struct Sandbox: Sendable {
         arguments.append("--")
         if let setpriv {
             let id = uid ?? 64999
+            // Changing uid clears the parent-death signal bubblewrap set (--die-with-parent): keep it.
             arguments += [setpriv, "--reuid=\(id)", "--regid=\(id)", "--clear-groups", "--inh-caps=-all",
-                          "--bounding-set=-all", "--"]
+                          "--bounding-set=-all", "--pdeathsig", "keep", "--"]
         }
         return Launch(executable: bubblewrap, arguments: arguments + command, environment: ["PATH=/usr/bin:/bin"],
                       descriptor3: seccompFilter)

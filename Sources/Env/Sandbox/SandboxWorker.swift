@@ -23,13 +23,21 @@ public final class SandboxWorker: Sendable {
         var input: Int32 = -1
         var pid: pid_t = 0
         var failure = "the sandbox worker exited"
+        /// The memory group's OOM kills when it was removed (the worker is gone, its count is not).
+        var finalOOMKills: Int?
     }
 
     private let state = Mutex(State())
+    /// The session's memory cgroup, when memory is limited that way.
+    let memoryGroup: SessionMemoryGroup?
+    private let runMemoryBytes: Int?
 
     /// Starts the worker from `launch` (the sandbox's command line, all the environment it inherits and
     /// what it reads on descriptor 3).
-    init(_ launch: Sandbox.Launch, workingDirectory: String? = nil, stderrLog: URL) throws {
+    init(_ launch: Sandbox.Launch, memoryGroup: SessionMemoryGroup? = nil, runMemoryBytes: Int? = nil,
+         workingDirectory: String? = nil, stderrLog: URL) throws {
+        self.memoryGroup = memoryGroup
+        self.runMemoryBytes = runMemoryBytes
         let descriptor3 = try launch.descriptor3.map(ChildProcess.makeFilledPipe) ?? -1
         let stdinPipe = try ChildProcess.makePipe()
         let stdoutPipe = try ChildProcess.makePipe()
@@ -103,6 +111,7 @@ public final class SandboxWorker: Sendable {
             return (state.pid, Array(state.runs.values), state.readyWaiters)
         }
         if pid > 0 { kill(pid, SIGKILL) }
+        memoryGroup?.killMembers()  // the whole sandbox, not only bubblewrap's own process
         waiting.forEach { $0.resume(throwing: EnvError(.internal, reason)) }
         readyWaiting.forEach { $0.resume(throwing: EnvError(.internal, reason)) }
     }
@@ -117,11 +126,25 @@ public final class SandboxWorker: Sendable {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
+        if let memoryGroup {
+            let kills = memoryGroup.oomKills
+            state.withLock { $0.finalOOMKills = kills }
+            memoryGroup.remove()
+        }
+    }
+
+    /// How many processes the OOM killer ended in this sandbox's memory group (nil: no group).
+    var oomKills: Int? {
+        guard let memoryGroup else { return nil }
+        return state.withLock { $0.finalOOMKills } ?? memoryGroup.oomKills
     }
 
     private func deliver(_ event: JSONValue) {
         switch event["event"]?.stringValue {
         case "ready":
+            if let memoryGroup, let runMemoryBytes, let usage = memoryGroup.usage {
+                memoryGroup.setLimit(usage + runMemoryBytes)  // each run may use its budget on top of the worker
+            }
             let waiting = state.withLock { state in
                 state.ready = true
                 defer { state.readyWaiters = [] }

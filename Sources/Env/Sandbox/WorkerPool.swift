@@ -39,7 +39,15 @@ public actor WorkerPool {
         }
         // Without bubblewrap (--unsafe-no-sandbox) the worker starts in the workspace itself.
         let workingDirectory = sandbox.mode == .unsafeNoSandbox ? folders.workspace.path : nil
-        let worker = try SandboxWorker(sandbox.workerLaunch(folders, uid: uid, limits: limits),
+        var launch = sandbox.workerLaunch(folders, uid: uid, limits: limits)
+        var memoryGroup: SessionMemoryGroup?
+        if let groups = sandbox.memoryGroups, let runBytes = limits.memoryBytes {
+            // Room to import the libraries first; once ready the limit becomes the worker's use + the run budget.
+            let group = try groups.makeSessionGroup(session, bytes: runBytes + (1 << 30))
+            launch = launch.joining(group)
+            memoryGroup = group
+        }
+        let worker = try SandboxWorker(launch, memoryGroup: memoryGroup, runMemoryBytes: limits.memoryBytes,
                                        workingDirectory: workingDirectory, stderrLog: folders.logs.deletingLastPathComponent().appending(path: "worker.log"))
         entries[session] = Entry(worker: worker, lastUsed: Date())
         return worker

@@ -24,9 +24,11 @@ public final class EnvServer: Sendable {
         try FileManager.default.createDirectory(at: configuration.runsDirectory, withIntermediateDirectories: true)
         let sandbox: Sandbox
         var isolation: IsolationReport?
+        let memoryGroups = configuration.memoryCgroups ? try? MemoryCgroups.discover().get() : nil
         if configuration.unsafeNoSandbox {
             sandbox = Sandbox(mode: .unsafeNoSandbox, bubblewrap: configuration.bubblewrap, setpriv: nil,
-                              pythonEnvironment: configuration.pythonEnvironment, workerDirectory: configuration.workerDirectory)
+                              pythonEnvironment: configuration.pythonEnvironment, workerDirectory: configuration.workerDirectory,
+                              memoryGroups: memoryGroups, gpu: configuration.gpu)
         } else {
             let report = await IsolationReport.probe(bubblewrap: configuration.bubblewrap, python: configuration.python)
             guard report.sandboxWorks else {
@@ -36,7 +38,7 @@ public final class EnvServer: Sendable {
             }
             sandbox = Sandbox(mode: .bubblewrap, bubblewrap: configuration.bubblewrap, setpriv: report.setpriv,
                               pythonEnvironment: configuration.pythonEnvironment, workerDirectory: configuration.workerDirectory,
-                              seccompFilter: report.seccompFilter)
+                              seccompFilter: report.seccompFilter, memoryGroups: memoryGroups, gpu: configuration.gpu)
             isolation = report
         }
         let store = try Store(path: configuration.databasePath)
@@ -74,5 +76,6 @@ public final class EnvServer: Sendable {
         await service.drain(timeout: timeout)
         await transport.stop()
         await service.grader.shutdown()
+        service.sandbox.memoryGroups?.removeBase()
     }
 }

@@ -88,7 +88,8 @@ extension EnvService {
             let supervisor = RunSupervisor(
                 worker: worker, folders: folders, agentPaths: sandbox.agentPaths(folders), limits: state.limits,
                 wallClock: max(1, min(state.budget.execTimeoutSeconds, state.timeLeft(at: Date()))),
-                persistent: state.persistentKernel, cancellation: cancellation)
+                persistent: state.persistentKernel, cancellation: cancellation,
+                limitsAddressSpace: sandbox.limitsAddressSpace)
             let record = await supervisor.run(sequence: context.sequence, artifacts: context.artifacts)
             await workers.touch(sessionID)
             await scheduler.release()

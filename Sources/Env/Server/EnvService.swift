@@ -11,7 +11,7 @@ public final class EnvService: Sendable {
     let store: Store
     let sessions: SessionRegistry
     let grader: GraderClient
-    let sandbox: Sandbox
+    public let sandbox: Sandbox
     let workers: WorkerPool
     let scheduler: RunScheduler
     private let activity = Mutex((inFlight: 0, draining: false))

@@ -24,6 +24,10 @@ public struct ServerConfiguration: Sendable {
     public var sessionIdleSeconds: Double
     /// Run agent code without bubblewrap (only when explicitly asked for: --unsafe-no-sandbox).
     public var unsafeNoSandbox: Bool
+    /// Runs may use a GPU: never an address-space limit.
+    public var gpu = false
+    /// Limit memory with a cgroup per session where the host allows it (else RLIMIT_AS).
+    public var memoryCgroups = true
 
     public init(tasksDirectory: URL, endpoint: String, databasePath: String, runsDirectory: URL,
                 pythonEnvironment: URL, runtimeDirectory: URL, bubblewrap: String = "/usr/bin/bwrap",
