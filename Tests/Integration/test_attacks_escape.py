@@ -172,6 +172,28 @@ print(json.dumps({"attempts": out, "caps": caps}))
     assert set(res["caps"].values()) == {"0000000000000000"}, res
 
 
+@attack("kernel-attack-surface-syscalls")
+def _(ctx):
+    """System calls that widen the kernel's attack surface (or leave the sandbox) fail with EPERM:
+    the seccomp filter, not only missing capabilities, stops them."""
+    res = ctx.probe(ctx.session(), r'''
+import ctypes, json, os, platform
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+calls = {"bpf": 321, "userfaultfd": 323, "keyctl": 250, "add_key": 248, "perf_event_open": 298,
+         "io_uring_setup": 425, "open_by_handle_at": 304, "unshare": 272, "setns": 308, "ptrace": 101,
+         "process_vm_readv": 310, "kexec_load": 246, "mount": 165, "pivot_root": 155}
+out = {"arch": platform.machine()}
+for name, number in calls.items():
+    result = libc.syscall(number, 0, 0, 0, 0, 0, 0)
+    out[name] = "ALLOWED" if result >= 0 else os.strerror(ctypes.get_errno())
+print(json.dumps(out))
+''')
+    if res.pop("arch") != "x86_64":
+        pytest.skip("system-call numbers here are x86_64's")
+    assert set(res.values()) == {os.strerror(1)}, res  # EPERM, from the filter, for every one
+
+
 @attack("read-etc-shadow-and-root")
 def _(ctx):
     res = ctx.probe(ctx.session(), TRY_READ + r'''
