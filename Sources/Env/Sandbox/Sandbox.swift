@@ -137,16 +137,20 @@ public struct Sandbox: Sendable {
         }
         // bubblewrap running as root makes the folders it creates for mount points 0700: make them 0755.
         let destinations = [venv, "/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"] + mounts.map(\.destination)
-        arguments += ["--die-with-parent", "--new-session", "--as-pid-1"]
-        for folder in Self.parentFolders(of: destinations) { arguments += ["--perms", "0755", "--dir", folder] }
         arguments += [
+            "--die-with-parent", "--new-session", "--as-pid-1",
             "--ro-bind", "/usr", "/usr",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", String(tmpBytes), "--tmpfs", "/dev/shm",
+            "--perms", "1777", "--size", String(tmpBytes), "--tmpfs", "/tmp",
+        ]
+        // After the tmpfs mounts (a venv under /tmp gets its folders inside the sandbox's /tmp), before the
+        // binds (which would make them 0700).
+        for folder in Self.parentFolders(of: destinations) { arguments += ["--perms", "0755", "--dir", folder] }
+        arguments += [
             "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
             "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
             "--ro-bind-try", "/etc/localtime", "/etc/localtime",
-            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", String(tmpBytes), "--tmpfs", "/dev/shm",
-            "--perms", "1777", "--size", String(tmpBytes), "--tmpfs", "/tmp",
             "--ro-bind", venv, venv,
         ]
         for mount in mounts {
