@@ -35,6 +35,12 @@ struct JSONParserTests {
         #expect(throws: (any Error).self) { try JSONValue.decode(Data(deep.utf8)) }
     }
 
+    @Test func stringsAreWrittenWithTheSameEscapesAsAlways() {
+        let text = "plain \"quoted\" back\\slash\nnew\rline\ttab\u{01}\u{1F} é ✓ 🐧 /"
+        #expect(JSONValue.string(text).encodedString() == #""plain \"quoted\" back\\slash\nnew\rline\ttab\u0001\u001f é ✓ 🐧 /""#)
+        #expect(JSONValue.object(["b": 1, "a": [true, nil, "x"], "é": 2.5]).encodedString() == #"{"a":[true,null,"x"],"b":1,"é":2.5}"#)
+    }
+
     @Test func nonFiniteNumbersAreWrittenAsNull() {
         let value: JSONValue = ["nan": .number(Double.nan), "inf": .number(Double.infinity)]
         #expect(value.encodedString() == #"{"inf":null,"nan":null}"#)
