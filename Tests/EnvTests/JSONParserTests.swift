@@ -41,6 +41,15 @@ struct JSONParserTests {
         #expect(JSONValue.object(["b": 1, "a": [true, nil, "x"], "é": 2.5]).encodedString() == #"{"a":[true,null,"x"],"b":1,"é":2.5}"#)
     }
 
+    @Test func numbersAndPlainStringsParseExactly() throws {
+        let value = try JSONValue.decode(Data(#"[0, -0, 12, -123456789012345, 1234567890123456, 1.5, 1e3, "ascii", "é✓"]"#.utf8))
+        let items = try #require(value.arrayValue)
+        let numbers = items.prefix(7).compactMap(\.numberValue)
+        #expect(numbers == [0, 0, 12, -123456789012345, 1234567890123456, 1.5, 1000])
+        #expect(numbers[1].sign == .minus)
+        #expect(Array(items.suffix(2)) == ["ascii", "é✓"])
+    }
+
     @Test func nonFiniteNumbersAreWrittenAsNull() {
         let value: JSONValue = ["nan": .number(Double.nan), "inf": .number(Double.infinity)]
         #expect(value.encodedString() == #"{"inf":null,"nan":null}"#)

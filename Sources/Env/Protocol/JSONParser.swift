@@ -31,7 +31,12 @@ struct JSONParser {
     private func failure(_ reason: String) -> Failure { Failure(offset: index, reason: reason) }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func value(depth: Int) throws -> JSONValue {
@@ -94,18 +99,17 @@ struct JSONParser {
         }
     }
 
+    /// A string without escapes is made straight from the input; raw bytes that are all ASCII need no
+    /// UTF-8 validation (escapes always produce valid UTF-8), which is most of the text a client sends.
     private mutating func string() throws -> String {
         index += 1
         var output: [UInt8] = []
         var start = index
+        var rawBits: UInt8 = 0
         while true {
             guard index < bytes.count else { throw failure("unterminated string") }
             let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                index += 1
-                break
-            }
+            if byte == UInt8(ascii: "\"") { break }
             if byte < 0x20 { throw failure("control character in a string") }
             if byte == UInt8(ascii: "\\") {
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
@@ -113,8 +117,17 @@ struct JSONParser {
                 start = index
                 continue
             }
+            rawBits |= byte
             index += 1
         }
+        let tail = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        index += 1
+        if rawBits < 0x80 {
+            if output.isEmpty { return String(decoding: tail, as: UTF8.self) }
+            output.append(contentsOf: tail)
+            return String(decoding: output, as: UTF8.self)
+        }
+        output.append(contentsOf: tail)
         guard let text = String(validating: output, as: UTF8.self) else { throw failure("a string is not valid UTF-8") }
         return text
     }
@@ -192,8 +205,22 @@ struct JSONParser {
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
             guard index > digits else { throw failure("an exponent needs digits") }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let number = Double(text) else { throw failure("not a number") }
+        let digits = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        if let integer = Self.smallInteger(digits) { return integer }
+        guard let number = Double(String(decoding: digits, as: UTF8.self)) else { throw failure("not a number") }
         return number
+    }
+
+    /// A whole number of at most 15 digits (checked JSON number text) is exact as a Double: no strtod.
+    private static func smallInteger(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        let negative = text.first == UInt8(ascii: "-")
+        let digits = negative ? UnsafeBufferPointer(rebasing: text.dropFirst()) : text
+        guard digits.count <= 15 else { return nil }
+        var value: Int64 = 0
+        for digit in digits {
+            guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int64(digit - UInt8(ascii: "0"))
+        }
+        return negative ? -Double(value) : Double(value)
     }
 }
