@@ -1,5 +1,6 @@
 import EnvTesting
 import Foundation
+import SQLite
 import Testing
 import ZeroMQ
 
@@ -121,6 +122,23 @@ struct EnvServerTests {
         let leaked = ProcessInfo.processInfo.environment.keys.filter { !generic.contains($0) && inside[$0] != nil }
         #expect(leaked.isEmpty, "test-process variables inside the sandbox: \(leaked)")
         #expect(inside["HOME"] != .string(NSHomeDirectory()))
+    }
+
+    /// A step is stored with the very bytes of the reply the client received.
+    @Test func aStepIsStoredAsItWasAnswered() async throws {
+        let (wire, stored) = try await TestServer.with { server in
+            let client = try DealerClient(endpoint: server.endpoint)
+            let reset = try await client.call("reset", params: ["task": "penguins-species"])
+            let session = try #require(reset["result"]?["session"]?.stringValue, "\(reset)")
+            let request: JSONValue = ["v": 1, "id": "info-1", "action": "request_info", "session": .string(session),
+                                      "params": ["info_type": "overview"]]
+            let wire = try await client.exchange(request.encoded())
+            let rows = try SQLiteDatabase(path: server.configuration.databasePath)
+                .query("SELECT reply FROM steps WHERE session_id = ? AND seq = 2", [.text(session)])
+            return (wire, rows.first?["reply"]?.text)
+        }
+        #expect(try JSONValue.decode(wire)["ok"] == true)
+        #expect(stored == String(decoding: wire, as: UTF8.self))
     }
 
     @Test func twoClientsAreAnsweredSeparately() async throws {

@@ -13,3 +13,18 @@ public enum Reply {
         ]
     }
 }
+
+/// A reply and its wire bytes, serialised once: the reply stored with a step is byte for byte the one sent.
+public struct EncodedReply: Sendable {
+    public let value: JSONValue
+    public let bytes: Data
+
+    public init(_ value: JSONValue) {
+        self.value = value
+        bytes = value.encoded()
+    }
+
+    public static func success(id: String, result: JSONValue) -> EncodedReply { EncodedReply(Reply.success(id: id, result: result)) }
+
+    public static func failure(id: String?, error: EnvError) -> EncodedReply { EncodedReply(Reply.failure(id: id, error: error)) }
+}

@@ -12,7 +12,7 @@ extension EnvService {
     static let maxSubmissionTextBytes = 64 * 1024 * 1024
 
     /// `evaluate {submission: CSV text}` or `{path: file in the workspace}`: grades without running code.
-    func evaluate(_ request: Request) async throws -> JSONValue {
+    func evaluate(_ request: Request) async throws -> EncodedReply {
         let text = try request.optionalString("submission")
         let path = try request.optionalString("path")
         guard (text == nil) != (path == nil) else {

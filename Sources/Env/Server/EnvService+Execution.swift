@@ -5,7 +5,7 @@ extension EnvService {
 
     /// `validate_code` (grading false) and `execute_code` (grading true): a syntax check, then a run
     /// on the session's warm sandboxed worker.
-    func runCode(_ request: Request, grading: Bool) async throws -> JSONValue {
+    func runCode(_ request: Request, grading: Bool) async throws -> EncodedReply {
         let code = try request.string("code")
         guard code.utf8.count <= Self.maxCodeBytes else {
             throw EnvError(.badRequest, "'code' is \(code.utf8.count) bytes; the limit is \(Self.maxCodeBytes) bytes")

@@ -7,7 +7,7 @@ extension EnvService {
         "metric", "budget", "all",
     ]
 
-    func requestInfo(_ request: Request) async throws -> JSONValue {
+    func requestInfo(_ request: Request) async throws -> EncodedReply {
         let infoType = try request.string("info_type")
         guard Self.infoTypes.contains(infoType) else {
             throw EnvError(.badRequest, "unknown info_type '\(infoType)'; known: \(Self.infoTypes.joined(separator: ", "))")

@@ -14,7 +14,7 @@ extension EnvService {
     }
 
     /// `close`: ends the session and reports the final grade (with the private slice). Idempotent.
-    func close(_ request: Request) async throws -> JSONValue {
+    func close(_ request: Request) async throws -> EncodedReply {
         let sessionID = try request.requireSession()
         let (state, _) = try await sessions.snapshot(sessionID)
         if state.isClosed {
@@ -25,15 +25,15 @@ extension EnvService {
                 fields["final"] = finalGrade(state, task: task)
                 observation = .object(fields)
             }
-            return observation
+            return .success(id: request.id, result: observation)
         }
-        let observation = try await performStep(request, closing: true) { context in
+        let reply = try await performStep(request, closing: true) { context in
             let best = context.state.best
             let summary = best.map { "best in-episode score \($0.raw)" + ($0.privateSlice.map { ", private score \($0)" } ?? "") }
             return StepOutcome(success: true, feedback: "Session closed: \(summary ?? "no valid submission").", result: [:])
         }
         await workers.retire(sessionID)
-        return observation
+        return reply
     }
 
     /// `cancel`: stops the run in flight of the session, if any.

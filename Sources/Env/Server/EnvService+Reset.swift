@@ -3,7 +3,7 @@ import Foundation
 extension EnvService {
     /// `reset {task, budget?, score_split?, reward_mode?, kernel?}`: opens a session with its own
     /// workspace and starts its warm worker in the background.
-    func reset(_ request: Request) async throws -> JSONValue {
+    func reset(_ request: Request) async throws -> EncodedReply {
         let task = try task(try request.string("task"))
         guard task.isReady else {
             throw EnvError(.noSuchTask, "task '\(task.id)' has no prepared data (run make setup or mledojo tasks prepare)")
@@ -38,10 +38,10 @@ extension EnvService {
         let observation = Observation.build(action: "reset", state: state, outcome: outcome, reward: 0, now: Date())
         let result: JSONValue = ["session": .string(sessionID), "task": .string(task.id), "observation": observation]
         let step = StepRecord(sequence: sequence, action: "reset", request: request.stored,
-                              reply: Reply.success(id: request.id, result: result), at: Date(), durationSeconds: 0)
+                              reply: .success(id: request.id, result: result), at: Date(), durationSeconds: 0)
         await sessions.add(state, workspace: folders.workspace)
         try await store.createSession(state, workspace: folders.workspace, reset: step)
-        return result
+        return step.reply
     }
 
     /// Creates a session's folders; the sandbox's uid owns what agent code writes to.

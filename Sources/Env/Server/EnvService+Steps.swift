@@ -16,9 +16,9 @@ struct StepContext: Sendable {
 
 extension EnvService {
     /// Runs one session action: begin on the state machine, the body, finish, observation, storage, reply.
-    /// The step is stored before the reply is returned; a failure inside the body is stored too.
+    /// The step is stored before the reply is returned (the same bytes); a failure inside the body is stored too.
     func performStep(_ request: Request, closing: Bool = false,
-                     _ body: @Sendable (StepContext) async throws -> StepOutcome) async throws -> JSONValue {
+                     _ body: @Sendable (StepContext) async throws -> StepOutcome) async throws -> EncodedReply {
         let sessionID = try request.requireSession()
         let started = Date()
         let begun = try await sessions.begin(sessionID, action: request.action, at: started)
@@ -36,7 +36,7 @@ extension EnvService {
             // At capacity (BUSY) the action did not happen: its step is given back.
             let (state, _) = await sessions.finish(sessionID, score: nil, calculator: ScoreCalculator(task: task),
                                                    refund: envError.code == .busy)
-            let reply = Reply.failure(id: request.id, error: envError)
+            let reply = EncodedReply.failure(id: request.id, error: envError)
             try await store.recordStep(StepRecord(sequence: begun.sequence, action: request.action, request: request.stored,
                                                   reply: reply, at: started, durationSeconds: Date().timeIntervalSince(started)),
                                        state: state)
@@ -49,12 +49,12 @@ extension EnvService {
             fields["final"] = finalGrade(state, task: task)
             observation = .object(fields)
         }
-        let reply = Reply.success(id: request.id, result: observation)
+        let reply = EncodedReply.success(id: request.id, result: observation)
         try await store.recordStep(
             StepRecord(sequence: begun.sequence, action: request.action, request: request.stored, reply: reply,
                        at: started, durationSeconds: Date().timeIntervalSince(started), artifacts: outcome.artifacts),
             state: state)
-        return observation
+        return reply
     }
 
     /// The final grade `close` reports: the best submission's scores, its private slice revealed.

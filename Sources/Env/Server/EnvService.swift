@@ -33,7 +33,7 @@ public final class EnvService: Sendable {
         case .failure(let failure):
             return Reply.failure(id: failure.id, error: failure.error).encoded()
         case .success(let request):
-            return await handle(request).encoded()
+            return await reply(to: request).bytes
         }
     }
 
@@ -43,38 +43,42 @@ public final class EnvService: Sendable {
     }
 
     public func handle(_ request: Request) async -> JSONValue {
+        await reply(to: request).value
+    }
+
+    /// The reply to a request, encoded once (a step's reply is stored with exactly these bytes).
+    func reply(to request: Request) async -> EncodedReply {
         let admitted = activity.withLock { state -> Bool in
             guard !state.draining else { return false }
             state.inFlight += 1
             return true
         }
         guard admitted else {
-            return Reply.failure(id: request.id, error: EnvError(.busy, "the server is shutting down"))
+            return .failure(id: request.id, error: EnvError(.busy, "the server is shutting down"))
         }
         defer { activity.withLock { $0.inFlight -= 1 } }
         do {
-            let result: JSONValue
+            // Actions that store a step answer with the reply they stored; the others with their result.
             switch request.action {
-            case "health": result = try await health()
-            case "list_tasks": result = .object(["tasks": .array(catalog.all.map(\.summary))])
-            case "reset": result = try await reset(request)
-            case "request_info": result = try await requestInfo(request)
-            case "validate_code": result = try await runCode(request, grading: false)
-            case "execute_code": result = try await runCode(request, grading: true)
-            case "evaluate": result = try await evaluate(request)
-            case "get_history": result = try await history(request)
-            case "close": result = try await close(request)
-            case "cancel": result = try await cancel(request)
+            case "health": return .success(id: request.id, result: try await health())
+            case "list_tasks": return .success(id: request.id, result: .object(["tasks": .array(catalog.all.map(\.summary))]))
+            case "reset": return try await reset(request)
+            case "request_info": return try await requestInfo(request)
+            case "validate_code": return try await runCode(request, grading: false)
+            case "execute_code": return try await runCode(request, grading: true)
+            case "evaluate": return try await evaluate(request)
+            case "get_history": return .success(id: request.id, result: try await history(request))
+            case "close": return try await close(request)
+            case "cancel": return .success(id: request.id, result: try await cancel(request))
             default:
                 throw EnvError(.unknownAction, "unknown action '\(request.action)'; known: \(Self.actions.joined(separator: ", "))")
             }
-            return Reply.success(id: request.id, result: result)
         } catch let error as StoredFailure {
             return error.reply
         } catch let error as EnvError {
-            return Reply.failure(id: request.id, error: error)
+            return .failure(id: request.id, error: error)
         } catch {
-            return Reply.failure(id: request.id, error: EnvError(.internal, "\(error)"))
+            return .failure(id: request.id, error: EnvError(.internal, "\(error)"))
         }
     }
 
@@ -130,5 +134,5 @@ public final class EnvService: Sendable {
 
 /// A failure whose error reply was already stored as a step of the session.
 struct StoredFailure: Error {
-    let reply: JSONValue
+    let reply: EncodedReply
 }

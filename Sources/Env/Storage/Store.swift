@@ -122,7 +122,7 @@ public actor Store {
         try database.run(
             "INSERT INTO steps (session_id, seq, action, request, reply, ok, at, duration_s, artifacts) VALUES (?,?,?,?,?,?,?,?,?)",
             [.text(sessionID), .integer(Int64(step.sequence)), .text(step.action), .text(step.request.encodedString()),
-             .text(step.reply.encodedString()), .integer(step.reply["ok"]?.boolValue == true ? 1 : 0),
+             .text(String(decoding: step.reply.bytes, as: UTF8.self)), .integer(step.reply.value["ok"]?.boolValue == true ? 1 : 0),
              .text(Self.timestamp(step.at)), .real(step.durationSeconds),
              step.artifacts.map { .text($0.encodedString()) } ?? .null])
     }
@@ -139,13 +139,30 @@ public actor Store {
     }
 }
 
-/// One step as stored: the request as received and the reply as sent.
+/// One step as stored: the request as received and the reply as sent (its very bytes).
 public struct StepRecord: Sendable {
     public var sequence: Int
     public var action: String
     public var request: JSONValue
-    public var reply: JSONValue
+    public var reply: EncodedReply
     public var at: Date
     public var durationSeconds: Double
     public var artifacts: JSONValue?
+
+    public init(sequence: Int, action: String, request: JSONValue, reply: EncodedReply, at: Date, durationSeconds: Double,
+                artifacts: JSONValue? = nil) {
+        self.sequence = sequence
+        self.action = action
+        self.request = request
+        self.reply = reply
+        self.at = at
+        self.durationSeconds = durationSeconds
+        self.artifacts = artifacts
+    }
+
+    public init(sequence: Int, action: String, request: JSONValue, reply: JSONValue, at: Date, durationSeconds: Double,
+                artifacts: JSONValue? = nil) {
+        self.init(sequence: sequence, action: action, request: request, reply: EncodedReply(reply), at: at,
+                  durationSeconds: durationSeconds, artifacts: artifacts)
+    }
 }
