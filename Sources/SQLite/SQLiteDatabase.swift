@@ -61,14 +61,15 @@ public final class SQLiteDatabase {
     }
 
     /// Runs `body` inside one transaction: all of its writes land, or none.
+    /// BEGIN and COMMIT are cached prepared statements like any other, not parsed again each time.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try run("BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try run("COMMIT")
             return result
         } catch {
-            try? execute("ROLLBACK")
+            _ = try? run("ROLLBACK")
             throw error
         }
     }
