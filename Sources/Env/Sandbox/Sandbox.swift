@@ -90,7 +90,8 @@ public struct Sandbox: Sendable {
     }
 
     /// The agent-visible data and output paths of a task's session (for request_info and feedback).
-    public func agentDataPath(_ publicData: URL) -> String { mode == .bubblewrap ? "/data" : publicData.path }
+    /// In the sandbox they are fixed, and the host path is not even built (every step asks for it).
+    public func agentDataPath(_ publicData: @autoclosure () -> URL) -> String { mode == .bubblewrap ? "/data" : publicData().path }
     public func agentWorkspacePath(_ workspace: URL) -> String { mode == .bubblewrap ? "/workspace" : workspace.path }
 
     /// The environment of agent code: nothing of the server's.

@@ -24,14 +24,14 @@ extension EnvService {
         let task = context.task
         switch infoType {
         case "overview":
-            return .string(try readText(task.descriptionFile, limit: 256 * 1024))
+            return .string(try TaskFile.readText(task.descriptionFile, limit: 256 * 1024))
         case "sample_submission":
             let file = task.publicDataDirectory.appending(path: "sample_submission.csv")
-            let lines = try readText(file, limit: 64 * 1024).split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = try TaskFile.readText(file, limit: 64 * 1024).split(separator: "\n", omittingEmptySubsequences: false)
             return .string("sample_submission.csv (first rows):\n" + lines.prefix(6).joined(separator: "\n"))
         case "data_structure":
             let custom = task.publicDataDirectory.appending(path: "data_structure.txt")
-            if let text = try? readText(custom, limit: 64 * 1024) { return .string(text) }
+            if let text = try? TaskFile.readText(custom, limit: 64 * 1024) { return .string(text) }
             return .string(DirectoryTree.render(task.publicDataDirectory, shownAs: context.dataPath))
         case "data_path": return .string(context.dataPath)
         case "output_path": return .string(context.workspacePath)
@@ -63,15 +63,6 @@ extension EnvService {
             for type in infoTypes where type != "all" { all[type] = try info(type, context: context) }
             return .object(all)
         }
-    }
-
-    static func readText(_ file: URL, limit: Int) throws -> String {
-        guard let handle = try? FileHandle(forReadingFrom: file) else {
-            throw EnvError(.internal, "the task has no \(file.lastPathComponent)")
-        }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: limit)) ?? nil
-        return String(decoding: data ?? Data(), as: UTF8.self)
     }
 }
 

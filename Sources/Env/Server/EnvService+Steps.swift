@@ -6,12 +6,13 @@ struct StepContext: Sendable {
     let state: SessionState
     let workspace: URL
     let sequence: Int
-    /// runs/<session>/steps/<seq>: the step's code, logs and submission copy.
-    let artifacts: URL
     let runsDirectory: URL
     /// Where agent code sees the public data and the workspace.
     let dataPath: String
     let workspacePath: String
+
+    /// runs/<session>/steps/<seq>: the step's code, logs and submission copy (built on use: most steps have none).
+    var artifacts: URL { runsDirectory.appending(path: "\(state.sessionID)/steps/\(sequence)") }
 }
 
 extension EnvService {
@@ -25,7 +26,6 @@ extension EnvService {
         let task = try task(begun.state.taskID)
         let context = StepContext(
             task: task, state: begun.state, workspace: begun.workspace, sequence: begun.sequence,
-            artifacts: configuration.runsDirectory.appending(path: "\(sessionID)/steps/\(begun.sequence)"),
             runsDirectory: configuration.runsDirectory, dataPath: sandbox.agentDataPath(task.publicDataDirectory),
             workspacePath: sandbox.agentWorkspacePath(begun.workspace))
         let outcome: StepOutcome
