@@ -113,6 +113,15 @@ public final class ZMQSocket {
         return (socketReady, fdReady)
     }
 
+    /// The descriptor that becomes readable when libzmq has news for this socket (ZMQ_FD), to wait on
+    /// with poll(2) beside other descriptors. It signals changes, not state: after any operation on the
+    /// socket, receive until nothing waits before waiting on it again.
+    public func fileDescriptor() throws -> Int32 {
+        var descriptor: Int32 = -1
+        guard czmq_getsockopt_int(handle, ZMQ_FD, &descriptor) == 0 else { throw ZMQError("getsockopt ZMQ_FD") }
+        return descriptor
+    }
+
     public func close() {
         guard !isClosed else { return }
         isClosed = true

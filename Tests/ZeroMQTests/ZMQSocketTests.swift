@@ -116,6 +116,20 @@ struct ZMQSocketTests {
         #expect(try router.receive(dontWait: true)?.last == bytes("ping"))
     }
 
+    @Test func theDescriptorSignalsAnArrivingMessage() throws {
+        let router = try socket(.router)
+        let dealer = try socket(.dealer)
+        let endpoint = "inproc://descriptor-\(UUID().uuidString)"
+        try router.bind(endpoint)
+        try dealer.connect(endpoint)
+        let descriptor = try router.fileDescriptor()
+        #expect(try router.receive(dontWait: true) == nil)  // nothing yet; the descriptor is armed
+        try dealer.send([bytes("ping")])
+        var watched = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&watched, 1, 5000) == 1)
+        #expect(try router.receive(dontWait: true)?.last == bytes("ping"))
+    }
+
     @Test func pollWithoutAPipeTimesOut() throws {
         let router = try socket(.router)
         try router.bind("inproc://poll-only-\(UUID().uuidString)")
