@@ -46,6 +46,13 @@ public final class EnvService: Sendable {
         await reply(to: request).value
     }
 
+    /// Runs `work` on the cooperative pool rather than the ZeroMQ thread, which runs each request's
+    /// task (`LoopExecutor`): runs, grading, file copies, workspace scans and long histories must never
+    /// hold up another session's request_info.
+    func offTheSocketThread<T: Sendable>(_ work: @Sendable () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(globalConcurrentExecutor, isolation: nil) { try await work() }
+    }
+
     /// The reply to a request, encoded once (a step's reply is stored with exactly these bytes).
     func reply(to request: Request) async -> EncodedReply {
         let admitted = activity.withLock { state -> Bool in
@@ -62,13 +69,13 @@ public final class EnvService: Sendable {
             switch request.action {
             case "health": return .success(id: request.id, result: try await health())
             case "list_tasks": return .success(id: request.id, result: .object(["tasks": .array(catalog.all.map(\.summary))]))
-            case "reset": return try await reset(request)
+            case "reset": return try await offTheSocketThread { try await self.reset(request) }
             case "request_info": return try await requestInfo(request)
-            case "validate_code": return try await runCode(request, grading: false)
-            case "execute_code": return try await runCode(request, grading: true)
-            case "evaluate": return try await evaluate(request)
-            case "get_history": return .success(id: request.id, result: try await history(request))
-            case "close": return try await close(request)
+            case "validate_code": return try await offTheSocketThread { try await self.runCode(request, grading: false) }
+            case "execute_code": return try await offTheSocketThread { try await self.runCode(request, grading: true) }
+            case "evaluate": return try await offTheSocketThread { try await self.evaluate(request) }
+            case "get_history": return .success(id: request.id, result: try await offTheSocketThread { try await self.history(request) })
+            case "close": return try await offTheSocketThread { try await self.close(request) }
             case "cancel": return .success(id: request.id, result: try await cancel(request))
             default:
                 throw EnvError(.unknownAction, "unknown action '\(request.action)'; known: \(Self.actions.joined(separator: ", "))")
