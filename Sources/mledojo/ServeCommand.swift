@@ -83,9 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let isolation = server.isolation {
-            let ownUIDs = server.service.sessionsHaveOwnUIDs
-            Console.line(isolation.enforcement(ownUIDs: ownUIDs, sandbox: server.service.sandbox).map { "mledojo: \($0.0): \($0.1)" }.joined(separator: "\n"))
-            if !ownUIDs, let failed = isolation.checks.first(where: { $0.name == "own uid per session" && !$0.ok }) {
+            let sandbox = server.service.sandbox
+            Console.line(isolation.enforcement(sandbox: sandbox).map { "mledojo: \($0.0): \($0.1)" }.joined(separator: "\n"))
+            if !sandbox.givesSessionsOwnUIDs, let failed = isolation.checks.first(where: { $0.name == "own uid per session" && !$0.ok }) {
                 Console.error("mledojo serve: WARNING: sessions share root's uid, so process limits do not hold: \(failed.detail)")
             }
         } else {

@@ -305,22 +305,33 @@ class Worker:
         elif command.get("op") == "run" and command.get("persistent"):
             self.run_on_kernel(command)
         elif command.get("op") == "run":
-            pid, commands, status = self.take_spare()
-            try:
-                pidfd = os.pidfd_open(pid)
-                os.write(commands, (json.dumps(command) + "\n").encode())
-            except (ProcessLookupError, BrokenPipeError):  # it died after the check: use a fresh one
-                self.discard(pid, commands, status)
-                pid, commands, status = self.take_spare()
-                pidfd = os.pidfd_open(pid)
-                os.write(commands, (json.dumps(command) + "\n").encode())
-            os.close(commands)
+            pid, pidfd, status = self.hand_over(command)
             self.runs[pidfd] = (command["run"], pid)
             self.statuses[status] = (command["run"], pidfd)
             self.poller.register(pidfd, select.POLLIN)
             self.poller.register(status, select.POLLIN)
             emit({"event": "started", "run": command["run"]})
             self.fork_spare()  # the next run's child is forked while this one runs
+
+    def hand_over(self, command):
+        """Sends the run to the forked-ahead child; returns its pid, pidfd and status pipe."""
+        message = (json.dumps(command) + "\n").encode()
+        for _ in range(2):  # the second time with a child forked just now (a run's kill(-1) reaches it)
+            pid, commands, status = self.take_spare()
+            try:
+                pidfd = os.pidfd_open(pid)
+            except ProcessLookupError:
+                self.discard(pid, commands, status)
+                continue
+            try:
+                os.write(commands, message)
+            except BrokenPipeError:
+                os.close(pidfd)
+                self.discard(pid, commands, status)
+                continue
+            os.close(commands)
+            return pid, pidfd, status
+        raise OSError("the forked-ahead child died before its run, twice")
 
     def take_spare(self):
         """The forked-ahead child, or a fresh one if it is gone (a run's kill(-1) reaches it)."""

@@ -21,18 +21,17 @@ public struct IsolationReport: Sendable {
     /// The memory cgroup version a server here would use, or why none.
     public var memoryCgroups: Result<MemoryCgroups.Version, CgroupUnavailable> = .failure(CgroupUnavailable("not probed"))
 
-    /// The limits that will hold, and how; `ownUIDs` says whether sessions really get uids of their own,
-    /// `sandbox` how a running server limits memory.
-    public func enforcement(ownUIDs: Bool? = nil, sandbox: Sandbox? = nil) -> [(String, String)] {
-        let separateUIDs = ownUIDs ?? (ownUIDWorks || getuid() != 0)
-        let memory: String
-        switch (sandbox.map { ($0.memoryGroups?.version, $0.gpu) }, memoryCgroups) {
-        case (.some((.some(let version), _)), _), (nil, .success(let version)):
-            memory = "cgroup \(version.rawValue) per session: the worker's own use + memory_mb for the run (OUT_OF_MEMORY)"
-        case (.some((nil, true)), _):
-            memory = "NOT limited (--gpu forbids RLIMIT_AS and no memory cgroup is available)"
-        case (.some((nil, false)), _), (nil, .failure):
-            memory = "RLIMIT_AS (address space; no memory cgroup here)"
+    /// The limits that will hold, and how: those of a running server's `sandbox`, or without one
+    /// (`mledojo doctor`) those a server here would get.
+    public func enforcement(sandbox: Sandbox? = nil) -> [(String, String)] {
+        let separateUIDs = sandbox?.givesSessionsOwnUIDs ?? (ownUIDWorks || getuid() != 0)
+        let cgroup = sandbox.map { $0.memoryGroups?.version } ?? (try? memoryCgroups.get())
+        let memory = if let cgroup {
+            "cgroup \(cgroup.rawValue) per session: the worker's own use + memory_mb for the run (OUT_OF_MEMORY)"
+        } else if sandbox?.gpu == true {
+            "NOT limited (--gpu forbids RLIMIT_AS and no memory cgroup is available)"
+        } else {
+            "RLIMIT_AS (address space; no memory cgroup here)"
         }
         return [
             ("network", sandboxWorks ? "none (network namespace)" : "NOT isolated"),

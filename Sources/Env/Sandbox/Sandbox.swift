@@ -52,6 +52,10 @@ public struct Sandbox: Sendable {
         self.gpu = gpu
     }
 
+    /// Whether each session runs under a host uid of its own (RLIMIT_NPROC then counts only its processes):
+    /// a root server that drops with setpriv, or a server that is not root (its user namespace).
+    public var givesSessionsOwnUIDs: Bool { setpriv != nil || (mode == .bubblewrap && getuid() != 0) }
+
     /// Whether runs get RLIMIT_AS: only without a memory cgroup, and never when they may use a GPU.
     public var limitsAddressSpace: Bool { memoryGroups == nil && !gpu }
 

@@ -91,9 +91,6 @@ public final class EnvService: Sendable {
 
     public var taskCount: Int { catalog.count }
 
-    /// Each session's sandbox runs under a host uid of its own (so process limits hold).
-    public var sessionsHaveOwnUIDs: Bool { sandbox.setpriv != nil || (sandbox.mode == .bubblewrap && getuid() != 0) }
-
     /// Stops admitting requests, cancels runs in flight and waits (at most `timeout` s) for the
     /// requests being answered, so their steps are stored and their replies sent.
     public func drain(timeout: Double) async {
