@@ -109,7 +109,7 @@ struct ChildProcessTests {
     }
 
     @Test func cancellationStopsARun() async throws {
-        let cancellation = RunCancellation()
+        let cancellation = try RunCancellation()
         let started = Date()
         async let outcome = sh("echo started; sleep 100", seconds: 60, cancellation: cancellation)
         try await Task.sleep(for: .milliseconds(300))
@@ -123,7 +123,7 @@ struct ChildProcessTests {
     }
 
     @Test func cancellationBeforeTheStartStopsAtOnce() async throws {
-        let cancellation = RunCancellation()
+        let cancellation = try RunCancellation()
         cancellation.cancel()
         #expect(cancellation.isCancelled)
         let outcome = try await sh("sleep 100", seconds: 60, cancellation: cancellation)

@@ -82,8 +82,8 @@ final class GraderProcess: Sendable {
 
     private func readLoop() {
         JSONLines.read(from: output) { reply in
-            guard let id = reply["id"]?.numberValue else { return }
-            state.withLock { $0.pending.removeValue(forKey: Int(id)) }?.resume(returning: reply)
+            guard let id = reply["id"]?.integerValue else { return }
+            state.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: reply)
         }
         close(output)
         close(input)

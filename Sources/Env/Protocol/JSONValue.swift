@@ -40,6 +40,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     public var stringValue: String? { if case .string(let v) = self { return v }; return nil }
     public var numberValue: Double? { if case .number(let v) = self { return v }; return nil }
+    /// The number as an `Int` when it is a whole number that fits one; nil otherwise (never traps).
+    public var integerValue: Int? { if case .number(let v) = self { return Int(exactly: v) }; return nil }
     public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
     public var objectValue: [String: JSONValue]? { if case .object(let v) = self { return v }; return nil }
     public var arrayValue: [JSONValue]? { if case .array(let v) = self { return v }; return nil }

@@ -157,7 +157,7 @@ private final class Supervisor {
             if let cancellation, killedAt == nil {
                 fds.append(pollfd(fd: cancellation.readDescriptor, events: Int16(POLLIN), revents: 0))
             }
-            let wait = killedAt == nil ? max(1, min(200, Int32(deadline.timeIntervalSince(now) * 1000) + 1)) : 50
+            let wait: Int32 = killedAt == nil ? Int32(max(1, min(200, deadline.timeIntervalSince(now) * 1000 + 1))) : 50
             let ready = poll(&fds, nfds_t(fds.count), wait)
             guard ready > 0 else { continue }
             for entry in fds where entry.revents != 0 {

@@ -8,10 +8,11 @@ public final class RunCancellation: Sendable {
     let readDescriptor: Int32
     private let writeDescriptor: Int32
 
-    public init() {
+    /// Throws INTERNAL when no pipe can be made (the server is out of file descriptors): a failed step, never a crash.
+    public init() throws {
         var fds: [Int32] = [-1, -1]
         let result = fds.withUnsafeMutableBufferPointer { cspawn_pipe($0.baseAddress) }
-        precondition(result == 0, "pipe2 failed: errno \(result)")
+        guard result == 0 else { throw EnvError(.internal, "cannot make a pipe to cancel the run: errno \(result)") }
         readDescriptor = fds[0]
         writeDescriptor = fds[1]
     }

@@ -36,28 +36,24 @@ public struct RunLimits: Sendable, Codable, Equatable {
     }
 
     /// Reads the optional limit fields of a reset `budget` (memory_mb, cpu_s, processes, file_mb,
-    /// disk_mb, output_mb) over these defaults; a session may only lower a server limit.
+    /// disk_mb, output_mb) over these defaults; each is range-checked by its `BudgetField`, and a session
+    /// may only lower a server limit.
     public func overridden(by budget: JSONValue?) throws -> RunLimits {
         guard let object = budget?.objectValue else { return self }
         var limits = self
-        func positive(_ key: String) throws -> Double? {
-            guard let value = object[key], !value.isNull else { return nil }
-            guard let number = value.numberValue, number.isFinite, number > 0 else {
-                throw EnvError(.badRequest, "budget.\(key) must be a positive number")
-            }
-            return number
+        func lowered(_ current: Int?, _ field: BudgetField, scale: Double) throws -> Int? {
+            guard let requested = try field.read(object) else { return current }
+            let value = BudgetField.whole(requested, scale: scale)
+            return current.map { min($0, value) } ?? value
         }
-        func lowered(_ current: Int?, _ requested: Double?, scale: Double) -> Int? {
-            guard let requested else { return current }
-            let bytes = Int(requested * scale)
-            return current.map { min($0, bytes) } ?? bytes
+        if let requested = try BudgetField.cpuSeconds.read(object) {
+            limits.cpuSeconds = cpuSeconds.map { min($0, requested) } ?? requested
         }
-        limits.cpuSeconds = try positive("cpu_s").map { requested in cpuSeconds.map { min($0, requested) } ?? requested } ?? cpuSeconds
-        limits.memoryBytes = lowered(memoryBytes, try positive("memory_mb"), scale: 1_048_576)
-        limits.fileBytes = lowered(fileBytes, try positive("file_mb"), scale: 1_048_576)
-        limits.processes = lowered(processes, try positive("processes"), scale: 1)
-        limits.workspaceBytes = lowered(workspaceBytes, try positive("disk_mb"), scale: 1_048_576) ?? workspaceBytes
-        limits.logBytes = lowered(logBytes, try positive("output_mb"), scale: 1_048_576) ?? logBytes
+        limits.memoryBytes = try lowered(memoryBytes, .memory, scale: 1_048_576)
+        limits.fileBytes = try lowered(fileBytes, .fileSize, scale: 1_048_576)
+        limits.processes = try lowered(processes, .processes, scale: 1)
+        limits.workspaceBytes = try lowered(workspaceBytes, .disk, scale: 1_048_576) ?? workspaceBytes
+        limits.logBytes = try lowered(logBytes, .output, scale: 1_048_576) ?? logBytes
         return limits
     }
 

@@ -154,11 +154,11 @@ public final class SandboxWorker: Sendable {
         case "done":
             guard let id = event["run"]?.stringValue else { return }
             let exit = WorkerRunExit(
-                exitCode: event["exit_code"]?.numberValue.map { Int32($0) },
-                signal: event["signal"]?.numberValue.map { Int32($0) },
+                exitCode: event["exit_code"]?.integerValue.flatMap { Int32(exactly: $0) },
+                signal: event["signal"]?.integerValue.flatMap { Int32(exactly: $0) },
                 memoryError: event["memory_error"]?.boolValue ?? false,
                 cpuSeconds: event["cpu_s"]?.numberValue ?? 0,
-                maxResidentKilobytes: Int(event["max_rss_kb"]?.numberValue ?? 0))
+                maxResidentKilobytes: event["max_rss_kb"]?.integerValue ?? 0)
             state.withLock { $0.runs.removeValue(forKey: id) }?.resume(returning: exit)
         default:
             break

@@ -17,7 +17,7 @@ extension EnvService {
 
     private func run(_ code: String, grading: Bool, context: StepContext) async throws -> StepOutcome {
         // Cancellable from the first moment: `cancel` may arrive before the run reaches the sandbox.
-        let cancellation = RunCancellation()
+        let cancellation = try RunCancellation()
         await sessions.attach(context.state.sessionID, run: cancellation)
         try FileManager.default.createDirectory(at: context.artifacts, withIntermediateDirectories: true)
         let codeFile = context.artifacts.appending(path: "main.py")

@@ -12,26 +12,15 @@ public struct Budget: Sendable, Codable, Equatable {
         self.execTimeoutSeconds = execTimeoutSeconds
     }
 
-    /// Reads a `budget` object of a reset request over `defaults`; rejects wrong types and non-positive values.
+    /// Reads a `budget` object of a reset request over `defaults`; rejects wrong types and values outside
+    /// each field's range (`BudgetField`).
     public static func parse(_ value: JSONValue?, defaults: Budget) throws -> Budget {
         guard let value, !value.isNull else { return defaults }
         guard let object = value.objectValue else { throw EnvError(.badRequest, "'budget' must be an object") }
         var budget = defaults
-        func number(_ key: String) throws -> Double? {
-            guard let field = object[key], !field.isNull else { return nil }
-            guard let number = field.numberValue, number.isFinite, number > 0 else {
-                throw EnvError(.badRequest, "budget.\(key) must be a positive number")
-            }
-            return number
-        }
-        if let steps = try number("max_steps") {
-            guard steps == steps.rounded(), steps <= 1_000_000 else {
-                throw EnvError(.badRequest, "budget.max_steps must be a whole number up to 1000000")
-            }
-            budget.maxSteps = Int(steps)
-        }
-        if let seconds = try number("time_limit_s") { budget.timeLimitSeconds = seconds }
-        if let seconds = try number("exec_timeout_s") { budget.execTimeoutSeconds = seconds }
+        if let steps = try BudgetField.maxSteps.read(object) { budget.maxSteps = BudgetField.whole(steps) }
+        if let seconds = try BudgetField.timeLimit.read(object) { budget.timeLimitSeconds = seconds }
+        if let seconds = try BudgetField.execTimeout.read(object) { budget.execTimeoutSeconds = seconds }
         return budget
     }
 }

@@ -134,10 +134,10 @@ extension SessionState {
     /// Applies stored progress to the state as created (a run in flight before a restart is not any more).
     mutating func restore(progress: JSONValue) {
         phase = progress["phase"]?.stringValue == "closed" ? .closed : .idle
-        stepsUsed = Int(progress["steps_used"]?.numberValue ?? 0)
-        actionCount = Int(progress["action_count"]?.numberValue ?? 0)
+        stepsUsed = progress["steps_used"]?.integerValue ?? 0
+        actionCount = progress["action_count"]?.integerValue ?? 0
         lastAction = progress["last_action"]?.stringValue
-        nextSequence = Int(progress["next_sequence"]?.numberValue ?? 1)
+        nextSequence = progress["next_sequence"]?.integerValue ?? 1
         totalReward = progress["total_reward"]?.numberValue ?? 0
         current = progress["current"].flatMap(Self.score)
         best = progress["best"].flatMap(Self.score)

@@ -71,7 +71,7 @@ public struct TaskLoader: Sendable {
                 bestKnown: references?["best_known"]?.numberValue),
             leaderboards: Self.readLeaderboards(folder),
             publicFraction: manifest["scoring"]?["public_fraction"]?.numberValue ?? 0.5,
-            splitSeed: Int(manifest["scoring"]?["seed"]?.numberValue ?? 2026),
+            splitSeed: manifest["scoring"]?["seed"]?.integerValue ?? 2026,
             manifest: manifest)
     }
 

@@ -1,0 +1,132 @@
+import EnvTesting
+import Foundation
+import Testing
+
+@testable import Env
+
+@Suite("BudgetField: one range per budget number, never a trapping conversion")
+struct BudgetFieldTests {
+    /// The numbers a hostile client tries first, in every field.
+    static let extremes: [Double] = [
+        0, -0.0, -1, 5e-324, 1e-300, 0.5, 2.5, 1e19, 9_007_199_254_740_993, 9.223372036854775807e18, 1e300,
+        .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, -.infinity, .nan,
+    ]
+
+    @Test(arguments: BudgetField.all)
+    func extremesAreRefusedOrAcceptedByTheRangeAlone(_ field: BudgetField) throws {
+        for value in Self.extremes {
+            let budget: JSONValue = .object([field.key: .number(value)])
+            let accepted = field.accepts(value)
+            #expect(accepted == (value.isFinite && value <= field.maximum && (field.isInteger ? value >= 1 && value == value.rounded() : value > 0)))
+            do {
+                _ = try Budget.parse(budget, defaults: .serverDefault)
+                let limits = try RunLimits.serverDefault.overridden(by: budget)
+                #expect(accepted, "\(field.key) = \(value) was accepted")
+                for bytes in [limits.memoryBytes, limits.fileBytes, limits.processes, limits.workspaceBytes, limits.logBytes] {
+                    #expect((bytes ?? 1) >= 1)
+                }
+            } catch let error as EnvError {
+                #expect(!accepted, "\(field.key) = \(value) was refused")
+                #expect(error.code == .badRequest)
+                #expect(error.message.contains("budget.\(field.key)") && error.message.contains("\(Int(field.maximum))"))
+            }
+        }
+    }
+
+    @Test func theIssueFramesAreRefused() {
+        for (key, value) in [("memory_mb", 1e300), ("processes", 9_007_199_254_740_993), ("time_limit_s", 1e19),
+                             ("exec_timeout_s", 1e300), ("file_mb", 1e300), ("disk_mb", 1e300), ("output_mb", 1e300)] {
+            let budget: JSONValue = .object([key: .number(value)])
+            #expect(throws: EnvError.self) {
+                _ = try Budget.parse(budget, defaults: .serverDefault)
+                _ = try RunLimits.serverDefault.overridden(by: budget)
+            }
+        }
+    }
+
+    @Test func theLargestValuesStillOnlyLowerTheServerLimits() throws {
+        let budget: JSONValue = .object(Dictionary(uniqueKeysWithValues: BudgetField.all.map { ($0.key, JSONValue.number($0.maximum)) }))
+        let limits = try RunLimits.serverDefault.overridden(by: budget)
+        #expect(limits.memoryBytes == RunLimits.serverDefault.memoryBytes)
+        #expect(limits.workspaceBytes == RunLimits.serverDefault.workspaceBytes)
+        #expect(limits.cpuSeconds == BudgetField.cpuSeconds.maximum)
+        let parsed = try Budget.parse(budget, defaults: .serverDefault)
+        #expect(parsed.maxSteps == 1_000_000 && parsed.timeLimitSeconds == 31_536_000 && parsed.execTimeoutSeconds == 604_800)
+    }
+
+    @Test func theSmallestValuesBecomeOneUnit() throws {
+        let limits = try RunLimits.serverDefault.overridden(by: ["memory_mb": 5e-324, "file_mb": 1e-300, "processes": 1])
+        #expect(limits.memoryBytes == 1 && limits.fileBytes == 1 && limits.processes == 1)
+    }
+
+    /// Seeded property: whatever number arrives, parsing either refuses it with BAD_REQUEST or yields
+    /// limits inside the field's range — and never traps.
+    @Test func randomNumbersNeverTrap() {
+        var generator = SeededGenerator(seed: 8)
+        for _ in 0..<20_000 {
+            let field = BudgetField.all.randomElement(using: &generator)!
+            let value = Self.randomNumber(using: &generator)
+            let budget: JSONValue = .object([field.key: .number(value)])
+            let parsed = Result { (try Budget.parse(budget, defaults: .serverDefault), try RunLimits.serverDefault.overridden(by: budget)) }
+            switch parsed {
+            case .success(let (budget, limits)):
+                #expect(field.accepts(value))
+                #expect(budget.maxSteps >= 1 && budget.maxSteps <= 1_000_000)
+                #expect((limits.processes ?? 1) >= 1 && (limits.memoryBytes ?? 1) >= 1)
+            case .failure(let error):
+                #expect(!field.accepts(value))
+                #expect((error as? EnvError)?.code == .badRequest)
+            }
+        }
+    }
+
+    /// The schema states the same ranges (protocol/schemas/reset.params.json), field for field.
+    @Test func theSchemaStatesTheSameRanges() throws {
+        let url = RepositoryPaths.root.appending(path: "protocol/schemas/reset.params.json")
+        let schema = try JSONValue.decode(try Data(contentsOf: url))
+        let properties = try #require(schema["properties"]?["budget"]?["properties"]?.objectValue)
+        #expect(Set(properties.keys) == Set(BudgetField.all.map(\.key)))
+        for field in BudgetField.all {
+            let property = try #require(properties[field.key])
+            #expect(property["maximum"]?.numberValue == field.maximum, "\(field.key) maximum")
+            if field.isInteger {
+                #expect(property["type"] == "integer" && property["minimum"] == 1, "\(field.key) is a whole number from 1")
+            } else {
+                #expect(property["type"] == "number" && property["exclusiveMinimum"] == 0, "\(field.key) is above 0")
+            }
+        }
+    }
+
+    /// protocol.md's reset table names each field's maximum.
+    @Test func theProtocolPageStatesTheSameRanges() throws {
+        let page = try String(contentsOf: RepositoryPaths.root.appending(path: "protocol/protocol.md"), encoding: .utf8)
+        for field in BudgetField.all {
+            let row = try #require(page.split(separator: "\n").first { $0.hasPrefix("| `budget.\(field.key)`") }, "\(field.key) row")
+            let maximum = Int(field.maximum).formatted(.number.grouping(.never))
+            #expect(row.contains(maximum), "protocol.md's \(field.key) row names \(maximum)")
+        }
+    }
+
+    static func randomNumber(using generator: inout SeededGenerator) -> Double {
+        switch Int.random(in: 0..<5, using: &generator) {
+        case 0: return extremes.randomElement(using: &generator)!
+        case 1: return Double(Int.random(in: -10...2_000_000, using: &generator))
+        case 2: return Double.random(in: -1e6...1e8, using: &generator)
+        case 3: return Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &generator))
+        default: return pow(10, Double.random(in: -320...308, using: &generator))
+        }
+    }
+}
+
+/// A small, fast, seeded generator (SplitMix64) so property tests are reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
