@@ -95,20 +95,38 @@ public final class SQLiteDatabase {
             case .null: result = sqlite3_bind_null(statement, index)
             case .integer(let v): result = sqlite3_bind_int64(statement, index, v)
             case .real(let v): result = sqlite3_bind_double(statement, index, v)
-            case .text(let v): result = sqlite3_bind_text(statement, index, v, -1, csqlite_transient())
+            case .text(let v): result = Self.bind(text: v, to: statement, at: index)
             case .blob(let v):
-                result = v.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), csqlite_transient()) }
+                result = v.withUnsafeBytes { sqlite3_bind_blob64(statement, index, $0.baseAddress, UInt64($0.count), csqlite_transient()) }
             }
             guard result == SQLITE_OK else { throw error(result, sql) }
         }
         return statement
     }
 
+    /// Binds text with its byte length, so a NUL inside it is part of the value (never an early end) and
+    /// SQLite compares exactly the bytes the caller has.
+    private static func bind(text: String, to statement: OpaquePointer, at index: Int32) -> Int32 {
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                guard let start = chars.baseAddress else {  // empty: a zero-length text, not NULL
+                    return "".withCString { sqlite3_bind_text64(statement, index, $0, 0, csqlite_transient(), UInt8(SQLITE_UTF8)) }
+                }
+                return sqlite3_bind_text64(statement, index, start, UInt64(chars.count), csqlite_transient(), UInt8(SQLITE_UTF8))
+            }
+        }
+    }
+
     private func value(_ statement: OpaquePointer, _ column: Int32) -> SQLiteValue {
         switch sqlite3_column_type(statement, column) {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, column))
         case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, column))
-        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, column)))
+        case SQLITE_TEXT:
+            // By its byte count, not up to the first NUL.
+            let count = Int(sqlite3_column_bytes(statement, column))
+            guard count > 0, let bytes = sqlite3_column_text(statement, column) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
         case SQLITE_BLOB:
             let count = Int(sqlite3_column_bytes(statement, column))
             guard count > 0, let bytes = sqlite3_column_blob(statement, column) else { return .blob([]) }

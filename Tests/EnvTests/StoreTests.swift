@@ -73,6 +73,17 @@ struct StoreTests {
         #expect(last["reply"]?["error"]?["code"] == "TIMEOUT")
     }
 
+    @Test func aSessionIsFoundByItsExactBytesOnly() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try Store(path: folder.url.appending(path: "db.sqlite").path)
+        _ = try await seed(store, "s1", workspace: folder.url)
+        #expect(try await store.loadSession("s1") != nil)
+        for alias in ["s1\u{0}", "s1\u{0}x", "S1", "s1 "] {
+            #expect(try await store.loadSession(alias) == nil, "an id names its session byte for byte only")
+        }
+    }
+
     @Test func unknownSessionsAreNil() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

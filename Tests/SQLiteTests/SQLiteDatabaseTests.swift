@@ -18,7 +18,7 @@ struct SQLiteDatabaseTests {
 
     @Test(arguments: [
         SQLiteValue.null, .integer(0), .integer(Int64.max), .integer(Int64.min), .real(3.25), .real(-1e-300),
-        .text(""), .text("héllo ✓ 🐧"), .blob([0, 1, 2, 255]),
+        .text(""), .text("héllo ✓ 🐧"), .text("nul\u{0}inside\u{0}"), .blob([0, 1, 2, 255]),
     ])
     func everyValueKindRoundTrips(_ value: SQLiteValue) throws {
         let database = try memory()
@@ -27,6 +27,16 @@ struct SQLiteDatabaseTests {
         #expect(rows.count == 1)
         #expect(rows.first?["value"] == value)
         #expect(rows.first?["id"] == .integer(database.lastInsertRowID))
+    }
+
+    /// Text is bound with its byte length: a NUL is part of the value, so "s\0" never finds "s".
+    @Test func textIsComparedByAllItsBytes() throws {
+        let database = try memory()
+        try database.run("INSERT INTO t (value) VALUES (?)", ["s1"])
+        #expect(try database.query("SELECT id FROM t WHERE value = ?", ["s1\u{0}"]).isEmpty)
+        #expect(try database.query("SELECT id FROM t WHERE value = ?", ["s1\u{0}x"]).isEmpty)
+        #expect(try database.query("SELECT id FROM t WHERE value = ?", ["s1"]).count == 1)
+        #expect(try database.query("SELECT length(CAST(? AS BLOB)) AS n", ["a\u{0}b"]).first?["n"] == .integer(3))
     }
 
     @Test func rowsComeBackAsColumnDictionariesInOrder() throws {

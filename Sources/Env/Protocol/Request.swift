@@ -32,12 +32,14 @@ public struct Request: Sendable {
         guard let id else {
             return fail(.badRequest, object["id"] == nil ? "missing field 'id' (a string)" : "field 'id' must be a string")
         }
+        if let problem = Identifier.problem(in: id, field: "field 'id'") { return fail(problem.code, problem.message) }
         guard let action = object["action"]?.stringValue, !action.isEmpty else {
             return fail(.badRequest, "missing field 'action' (a non-empty string)")
         }
         var session: String?
         if let value = object["session"], !value.isNull {
             guard let text = value.stringValue else { return fail(.badRequest, "field 'session' must be a string") }
+            if let problem = Identifier.problem(in: text, field: "field 'session'") { return fail(problem.code, problem.message) }
             session = text
         }
         var params: [String: JSONValue] = [:]

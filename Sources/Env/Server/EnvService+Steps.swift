@@ -34,7 +34,7 @@ extension EnvService {
         } catch {
             let envError = error as? EnvError ?? EnvError(.internal, "\(error)")
             // At capacity (BUSY) the action did not happen: its step is given back.
-            let (state, _) = await sessions.finish(sessionID, score: nil, calculator: ScoreCalculator(task: task),
+            let (state, _) = try await sessions.finish(sessionID, score: nil, calculator: ScoreCalculator(task: task),
                                                    refund: envError.code == .busy)
             let reply = EncodedReply.failure(id: request.id, error: envError)
             try await store.recordStep(StepRecord(sequence: begun.sequence, action: request.action, request: request.stored,
@@ -42,7 +42,7 @@ extension EnvService {
                                        state: state)
             throw StoredFailure(reply: reply)
         }
-        let (state, reward) = await sessions.finish(
+        let (state, reward) = try await sessions.finish(
             sessionID, score: outcome.score, calculator: ScoreCalculator(task: task), closing: closing)
         var observation = Observation.build(action: request.action, state: state, outcome: outcome, reward: reward, now: Date())
         if closing, case .object(var fields) = observation {
