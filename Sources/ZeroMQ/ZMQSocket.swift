@@ -57,6 +57,10 @@ public final class ZMQSocket {
         guard czmq_setsockopt_int64(handle, ZMQ_MAXMSGSIZE, bytes) == 0 else { throw ZMQError("maxmsgsize") }
     }
 
+    /// ROUTER only: a send to a client whose queue is full fails with EAGAIN (and to an unknown client
+    /// with EHOSTUNREACH) instead of being dropped without a word.
+    public func setRouterMandatory(_ on: Bool = true) throws { try setOption(ZMQ_ROUTER_MANDATORY, on ? 1 : 0) }
+
     /// Receive timeout in milliseconds (-1 blocks forever).
     public func setReceiveTimeout(milliseconds: Int) throws { try setOption(ZMQ_RCVTIMEO, milliseconds) }
 

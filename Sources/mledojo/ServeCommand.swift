@@ -46,6 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maxConcurrentRuns = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
     @Option(help: "Runs allowed to wait for a slot; beyond that requests get BUSY.")
     var maxQueuedRuns = 256
+    @Option(help: "Requests one client connection may have unanswered or unread; beyond that each gets BUSY at once, so a client that reads late never loses a reply.")
+    var maxClientRequests = ServerConfiguration.defaultMaxClientRequests
     @Option(help: "Seconds after which an idle session is closed (its history is kept).")
     var sessionTtl = 3600.0
     @Flag(help: "Runs may use a GPU: never an address-space limit (RLIMIT_AS breaks CUDA's large reservations); memory is then limited only where a memory cgroup is available.")
@@ -54,6 +56,26 @@ struct ServeCommand: AsyncParsableCommand {
     var noCgroups = false
     @Flag(help: "Run agent code WITHOUT the sandbox (answers and the network become reachable). Only for hosts where bubblewrap cannot work, with trusted code.")
     var unsafeNoSandbox = false
+
+    /// Server defaults obey the same ranges as a session's budget (`BudgetField`), so no flag can make a
+    /// reset trap on a conversion later.
+    func validate() throws {
+        let checks: [(BudgetField, Double?)] = [
+            (.maxSteps, Double(maxSteps)), (.timeLimit, timeLimit), (.execTimeout, execTimeout), (.memory, Double(memoryMb)),
+            (.cpuSeconds, cpuSeconds), (.processes, Double(processes)), (.disk, Double(diskMb)), (.output, Double(outputMb)),
+        ]
+        for (field, value) in checks {
+            if let value, !field.accepts(value) {
+                throw ValidationError("the default \(field.key) must be \(field.rangeDescription); got \(value)")
+            }
+        }
+        guard sessionTtl.isFinite, sessionTtl > 0, sessionTtl <= BudgetField.timeLimit.maximum else {
+            throw ValidationError("--session-ttl must be above 0 and at most \(Int(BudgetField.timeLimit.maximum)) s")
+        }
+        guard (1...65_536).contains(maxClientRequests) else {
+            throw ValidationError("--max-client-requests must be from 1 to 65536")
+        }
+    }
 
     var runLimits: RunLimits {
         var limits = RunLimits.serverDefault
@@ -73,6 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
             defaultBudget: Budget(maxSteps: maxSteps, timeLimitSeconds: timeLimit, execTimeoutSeconds: execTimeout),
             runLimits: runLimits, maxConcurrentRuns: maxConcurrentRuns, maxQueuedRuns: maxQueuedRuns,
             sessionIdleSeconds: sessionTtl, unsafeNoSandbox: unsafeNoSandbox)
+        configuration.maxClientRequests = maxClientRequests
         configuration.gpu = gpu
         configuration.memoryCgroups = !noCgroups
         let server: EnvServer

@@ -50,10 +50,12 @@ public final class EnvServer: Sendable {
         let service = EnvService(configuration: configuration, catalog: TaskCatalog(loaded.tasks), store: store,
                                  grader: grader, sandbox: sandbox)
         let limit = configuration.maxFrameBytes
+        let clientLimit = configuration.maxClientRequests
         let transport = try ZMQTransport(
-            endpoint: configuration.endpoint, maxFrameBytes: limit,
+            endpoint: configuration.endpoint, maxFrameBytes: limit, maxClientRequests: clientLimit,
             handler: { frame in await service.handle(frame: frame) },
-            tooLarge: { bytes in EnvService.frameTooLarge(bytes: bytes, limit: limit) })
+            tooLarge: { bytes in EnvService.frameTooLarge(bytes: bytes, limit: limit) },
+            busy: { frame in EnvService.clientBusy(frame: frame, limit: clientLimit) })
         let endpoint: String
         do { endpoint = try transport.start() } catch {
             throw EnvError(.internal, "cannot bind \(configuration.endpoint): \(error)")

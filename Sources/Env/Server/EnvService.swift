@@ -42,6 +42,16 @@ public final class EnvService: Sendable {
         Reply.failure(id: nil, error: EnvError(.frameTooLarge, "the request is \(bytes) bytes; the limit is \(limit) bytes")).encoded()
     }
 
+    /// The BUSY reply to a request from a client that already has `limit` requests unanswered or unread.
+    public static func clientBusy(frame: Data, limit: Int) -> Data {
+        let id: String? = switch Request.parse(frame) {
+        case .success(let request): request.id
+        case .failure(let failure): failure.id
+        }
+        return Reply.failure(id: id, error: EnvError(.busy, "this client has \(limit) requests unanswered or unread; "
+            + "read replies before sending more")).encoded()
+    }
+
     public func handle(_ request: Request) async -> JSONValue {
         await reply(to: request).value
     }
@@ -131,6 +141,7 @@ public final class EnvService: Sendable {
     }
 
     func task(_ id: String) throws -> CompetitionTask {
+        try Identifier.check(id, field: "parameter 'task'")
         guard let task = catalog.task(id) else { throw EnvError(.noSuchTask, "no task '\(id)'; list_tasks shows the ids") }
         return task
     }

@@ -15,6 +15,10 @@ public struct ServerConfiguration: Sendable {
     public var defaultBudget: Budget
     /// Requests larger than this get FRAME_TOO_LARGE.
     public var maxFrameBytes: Int
+    /// Requests one client connection (a ROUTER peer) may have whose replies it has not taken yet:
+    /// being answered, or answered and waiting for the client to read. Beyond it a request gets BUSY at once.
+    public var maxClientRequests = Self.defaultMaxClientRequests
+    public static let defaultMaxClientRequests = 1024
     /// Limits of each code run (sessions may lower them through their reset budget).
     public var runLimits: RunLimits
     /// Runs executing at once across all sessions, and runs allowed to wait for a slot (then BUSY).

@@ -7,6 +7,9 @@ import ZeroMQ
 /// receives, and runs the tasks' jobs in between, so a request is answered without changing threads and
 /// no blocking call runs on Swift's cooperative pool. Work a task hands elsewhere (child processes, the
 /// grader) comes back through the executor, which wakes the thread.
+///
+/// Replies go out through a `ReplyOutbox`: a client that reads late gets every reply when it reads
+/// (up to `maxClientRequests` requests unanswered or unread, BUSY beyond), never a silent drop.
 public final class ZMQTransport: Sendable {
     public typealias Handler = @Sendable (Data) async -> Data
 
@@ -14,8 +17,10 @@ public final class ZMQTransport: Sendable {
     private let maxFrameBytes: Int
     private let handler: Handler
     private let tooLarge: @Sendable (Int) -> Data
-    /// The bound socket; nil before it is bound and after it is closed (replies then have nowhere to go).
-    private let socket = Mutex<ZMQSocket?>(nil)
+    private let busy: @Sendable (Data) -> Data
+    /// The bound socket (nil before it is bound and after it is closed: replies then have nowhere to go)
+    /// and the replies waiting for their clients to read.
+    private let wire: Mutex<Wire>
     private let stopping = Mutex(false)
     private let wakeRead: Int32
     private let wakeWrite: Int32
@@ -25,12 +30,21 @@ public final class ZMQTransport: Sendable {
     private let done = Mutex(false)
     private let executor: LoopExecutor
 
-    /// `tooLarge` builds the error reply for a frame of the given size over `maxFrameBytes`.
-    public init(endpoint: String, maxFrameBytes: Int, handler: @escaping Handler, tooLarge: @escaping @Sendable (Int) -> Data) throws {
+    private struct Wire {
+        var socket: ZMQSocket?
+        var outbox: ReplyOutbox
+    }
+
+    /// `tooLarge` builds the error reply for a frame of the given size over `maxFrameBytes`; `busy` the
+    /// BUSY reply to a request (its payload) from a client over `maxClientRequests`.
+    public init(endpoint: String, maxFrameBytes: Int, maxClientRequests: Int, handler: @escaping Handler,
+                tooLarge: @escaping @Sendable (Int) -> Data, busy: @escaping @Sendable (Data) -> Data) throws {
         self.endpoint = endpoint
         self.maxFrameBytes = maxFrameBytes
         self.handler = handler
         self.tooLarge = tooLarge
+        self.busy = busy
+        wire = Mutex(Wire(socket: nil, outbox: ReplyOutbox(maxRequests: maxClientRequests)))
         let pipe = try ChildProcess.makePipe()
         wakeRead = pipe.0
         wakeWrite = pipe.1
@@ -75,9 +89,24 @@ public final class ZMQTransport: Sendable {
         _ = write(descriptor, &byte, 1)
     }
 
-    /// Sends a reply; called by the request's task, on the socket's thread (see `serve`).
-    private func send(_ frames: [Data]) {
-        socket.withLock { socket in _ = try? socket?.send(frames, dontWait: true) }
+    /// Hands a reply to its client, or keeps it until the client reads; called on the socket's thread.
+    private func deliver(_ frames: [Data], kind: ReplyOutbox.ReplyKind) {
+        wire.withLock { wire in
+            guard let socket = wire.socket, let client = frames.first else { return }
+            wire.outbox.deliver(frames, to: client, kind: kind) { Self.send($0, on: socket) }
+        }
+    }
+
+    /// One non-blocking send; with ROUTER_MANDATORY a full client queue is EAGAIN, a client gone EHOSTUNREACH.
+    private static func send(_ frames: [Data], on socket: ZMQSocket) -> ReplyOutbox.SendResult {
+        do {
+            try socket.send(frames, dontWait: true)
+            return .sent
+        } catch let error as ZMQError where error.isAgain {
+            return .wouldBlock
+        } catch {
+            return .clientGone
+        }
     }
 
     private func serve() {
@@ -103,52 +132,67 @@ public final class ZMQTransport: Sendable {
             // Receiving until nothing waits also has libzmq process its pending commands, so the
             // descriptor signals again for the next request (a reply just sent may have taken its
             // signal): only then is it safe to sleep on it.
-            let received = socket.withLock { socket in
+            let (received, waiting) = wire.withLock { wire in
                 var count = 0
-                while let socket, let frames = try? socket.receive(dontWait: true) {
-                    accept(frames, on: socket)
+                while let socket = wire.socket, let frames = try? socket.receive(dontWait: true) {
+                    accept(frames, wire: &wire, socket: socket)
                     count += 1
                 }
-                return count
+                // Receiving also had libzmq take in the clients' reads: retry the replies that wait for them.
+                guard let socket = wire.socket else { return (count, false) }
+                return (count, wire.outbox.flush { Self.send($0, on: socket) })
             }
             if received > 0 || executor.hasPending { continue }
-            _ = poll(&watched, 2, 200)
+            // A client's read wakes the descriptor too; the short wait is only a safety net.
+            _ = poll(&watched, 2, waiting ? 10 : 200)
             if watched[1].revents & Int16(POLLIN) != 0 { while read(wakeRead, &drain, drain.count) > 0 {} }
         }
         executor.stop()
-        socket.withLock { socket in
-            socket?.close()
-            socket = nil
+        wire.withLock { wire in
+            wire.socket?.close()
+            wire.socket = nil
         }
         finish()
     }
 
     /// Creates and binds the socket; returns its descriptor to wait on and the bound endpoint.
     private func bind() throws -> (descriptor: Int32, endpoint: String) {
-        try socket.withLock { slot in
+        try wire.withLock { wire in
             let socket = try ZMQSocket(context: context, kind: .router)
+            try socket.setRouterMandatory()
             // libzmq drops a peer whose message passes this hard cap; below it, we answer FRAME_TOO_LARGE.
             try socket.setMaxMessageSize(Int64(max(maxFrameBytes * 16, 256 * 1024 * 1024)))
             try socket.bind(endpoint)
             let descriptor = try socket.fileDescriptor()
             let resolved = (try? socket.lastEndpoint()) ?? endpoint
-            slot = socket
+            wire.socket = socket
             return (descriptor, resolved)
         }
     }
 
     /// ROUTER frames are [peer identity, (empty delimiter for REQ), payload]: everything but the payload is echoed.
-    private func accept(_ frames: [Data], on socket: ZMQSocket) {
-        guard frames.count >= 2, let payload = frames.last else { return }
+    /// A client over its request cap is refused at once (BUSY); a frame over the size cap gets FRAME_TOO_LARGE.
+    private func accept(_ frames: [Data], wire: inout Wire, socket: ZMQSocket) {
+        guard frames.count >= 2, let client = frames.first, let payload = frames.last else { return }
         let envelope = Array(frames.dropLast())
+        switch wire.outbox.admit(from: client) {
+        case .discard:
+            return
+        case .refuse:
+            let refusal = payload.count > maxFrameBytes ? tooLarge(payload.count) : busy(payload)
+            wire.outbox.deliver(envelope + [refusal], to: client, kind: .refusal) { Self.send($0, on: socket) }
+            return
+        case .answer:
+            break
+        }
         if payload.count > maxFrameBytes {
-            try? socket.send(envelope + [tooLarge(payload.count)], dontWait: true)
+            wire.outbox.deliver(envelope + [tooLarge(payload.count)], to: client, kind: .answer) { Self.send($0, on: socket) }
             return
         }
         let handler = self.handler
         _Concurrency.Task(executorPreference: executor) { [self] in
             let reply = await handler(payload)
-            send(envelope + [reply])
+            deliver(envelope + [reply], kind: .answer)
         }
     }
 
