@@ -25,12 +25,14 @@ enum SubmissionFile {
         guard !relativePath.isEmpty, !relativePath.hasPrefix("/") else {
             throw EnvError(.badRequest, "'path' must be relative to the workspace; got '\(relativePath)'")
         }
+        guard !relativePath.utf8.contains(0) else { throw EnvError(.badRequest, "'path' may not contain a NUL character") }
         let parts = relativePath.split(separator: "/")
         guard !parts.contains("..") else { throw EnvError(.badRequest, "'path' may not contain '..'") }
         let root = workspace.resolvingSymlinksInPath().standardizedFileURL
         let candidate = root.appending(path: relativePath)
         let resolved = candidate.resolvingSymlinksInPath().standardizedFileURL
-        guard resolved.path.hasPrefix(root.path + "/") else {
+        // The workspace itself is inside it: grading then finds a folder, not a regular file (FAILED).
+        guard resolved.path == root.path || resolved.path.hasPrefix(root.path + "/") else {
             throw EnvError(.badRequest, "'path' leads outside the workspace")
         }
         return candidate
