@@ -56,7 +56,7 @@ struct JSONParser {
     private mutating func literal(_ word: StaticString) throws {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count,
-            memcmp(bytes.baseAddress! + index, word.utf8Start, count) == 0
+            let start = bytes.baseAddress, memcmp(start + index, word.utf8Start, count) == 0
         else { throw failure("unknown literal") }
         index += count
     }

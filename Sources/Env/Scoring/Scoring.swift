@@ -80,8 +80,8 @@ public struct ScoreCalculator: Sendable {
 
     /// Mean position over the task's leaderboards (public and private, as MLE-Dojo), nil without any.
     public func position(_ raw: Double) -> Double? {
-        let positions = leaderboards.keys.sorted().compactMap {
-            Leaderboard.positionScore(raw, board: leaderboards[$0]!, higherIsBetter: higherIsBetter)
+        let positions = leaderboards.sorted { $0.key < $1.key }.compactMap {
+            Leaderboard.positionScore(raw, board: $0.value, higherIsBetter: higherIsBetter)
         }
         guard !positions.isEmpty else { return nil }
         return positions.reduce(0, +) / Double(positions.count)
