@@ -99,6 +99,17 @@ struct ReplyOutboxTests {
         #expect(outbox.admit(from: alice) == .answer, "an answered request frees its place")
     }
 
+    @Test func largeRepliesWaitingStopNewRequestsEarly() {
+        var outbox = ReplyOutbox(maxRequests: 100, maxWaitingBytes: 1000)
+        let socket = ScriptedSocket()
+        #expect(outbox.admit(from: alice) == .answer)
+        outbox.deliver([alice, Data(count: 1500)], to: alice, kind: .answer, send: socket.send)
+        #expect(outbox.admit(from: alice) == .refuse, "1500 bytes wait unread")
+        socket.room[alice] = 10
+        outbox.flush(send: socket.send)
+        #expect(outbox.admit(from: alice) == .answer)
+    }
+
     @Test func aClientThatLeftHasItsWaitingRepliesDropped() {
         var outbox = ReplyOutbox(maxRequests: 10)
         let socket = ScriptedSocket()

@@ -42,14 +42,15 @@ public final class EnvService: Sendable {
         Reply.failure(id: nil, error: EnvError(.frameTooLarge, "the request is \(bytes) bytes; the limit is \(limit) bytes")).encoded()
     }
 
-    /// The BUSY reply to a request from a client that already has `limit` requests unanswered or unread.
+    /// The BUSY reply to a request from a client that already has `limit` requests unanswered or unread
+    /// (or too many reply bytes unread: `ReplyOutbox`).
     public static func clientBusy(frame: Data, limit: Int) -> Data {
         let id: String? = switch Request.parse(frame) {
         case .success(let request): request.id
         case .failure(let failure): failure.id
         }
-        return Reply.failure(id: id, error: EnvError(.busy, "this client has \(limit) requests unanswered or unread; "
-            + "read replies before sending more")).encoded()
+        return Reply.failure(id: id, error: EnvError(.busy, "this client has \(limit) requests unanswered or unread "
+            + "(or 256 MiB of replies unread); read replies before sending more")).encoded()
     }
 
     public func handle(_ request: Request) async -> JSONValue {

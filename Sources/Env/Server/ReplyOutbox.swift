@@ -6,7 +6,8 @@ import Foundation
 /// libzmq keeps at most a high-water mark of replies queued toward each client; with
 /// `ZMQ_ROUTER_MANDATORY` a send past it fails with EAGAIN instead of dropping the reply. Such a reply
 /// waits here, in order, and is retried when the client has read. A client may have at most
-/// `maxRequests` requests that are being answered or whose replies wait here; a request beyond that is
+/// `maxRequests` requests that are being answered or whose replies wait here, and while its waiting
+/// replies hold `maxWaitingBytes` or more no new request is admitted; a request beyond either is
 /// refused at once with a small BUSY reply, which waits its turn like any other. Only a client that keeps
 /// sending after `maxRefusals` refusals wait unread is past any reading: its further frames are
 /// discarded (counted and logged), since answering them would take unbounded memory.
@@ -35,6 +36,7 @@ struct ReplyOutbox {
         var head = 0
         var answersWaiting = 0
         var refusalsWaiting = 0
+        var bytesWaiting = 0
         var discarded = 0
 
         var hasWaiting: Bool { head < waiting.count }
@@ -43,6 +45,7 @@ struct ReplyOutbox {
         /// Moves past the reply at `head`.
         mutating func take() {
             if waiting[head].kind == .answer { answersWaiting -= 1 } else { refusalsWaiting -= 1 }
+            bytesWaiting -= waiting[head].frames.reduce(0) { $0 + $1.count }
             head += 1
         }
 
@@ -61,15 +64,17 @@ struct ReplyOutbox {
 
     let maxRequests: Int
     let maxRefusals: Int
+    let maxWaitingBytes: Int
     private var clients: [Data: Client] = [:]
     /// Frames dropped from clients that read nothing (each also logged when a client starts being dropped).
     private(set) var discardedFrames = 0
     /// Requests refused with BUSY because their client had `maxRequests` unanswered or unread.
     private(set) var refusedRequests = 0
 
-    init(maxRequests: Int, maxRefusals: Int? = nil) {
+    init(maxRequests: Int, maxRefusals: Int? = nil, maxWaitingBytes: Int = 256 << 20) {
         self.maxRequests = max(1, maxRequests)
         self.maxRefusals = maxRefusals ?? self.maxRequests * 64
+        self.maxWaitingBytes = maxWaitingBytes
     }
 
     /// Clients with state here (requests being answered or replies waiting).
@@ -86,7 +91,7 @@ struct ReplyOutbox {
     mutating func admit(from client: Data) -> Admission {
         var state = clients[client, default: Client()]
         defer { clients[client] = state.isIdle ? nil : state }
-        if state.unanswered + state.answersWaiting < maxRequests {
+        if state.unanswered + state.answersWaiting < maxRequests, state.bytesWaiting < maxWaitingBytes {
             state.unanswered += 1
             return .answer
         }
@@ -120,6 +125,7 @@ struct ReplyOutbox {
             }
         }
         state.waiting.append((frames, kind))
+        state.bytesWaiting += frames.reduce(0) { $0 + $1.count }
         if kind == .answer { state.answersWaiting += 1 } else { state.refusalsWaiting += 1 }
         clients[client] = state
     }
