@@ -17,10 +17,14 @@ public actor GraderClient {
 
     /// One request to the worker; starts it first if needed.
     public func call(_ request: [String: JSONValue]) async throws -> JSONValue {
-        if process?.isAlive != true {
-            process = try GraderProcess(python: python, runtimePath: runtimePath)
+        let running: GraderProcess
+        if let process, process.isAlive {
+            running = process
+        } else {
+            running = try GraderProcess(python: python, runtimePath: runtimePath)
+            process = running
         }
-        let reply = try await process!.call(request, timeout: timeout)
+        let reply = try await running.call(request, timeout: timeout)
         if reply["ok"]?.boolValue != true {
             let message = reply["error"]?.stringValue ?? "the grader failed"
             throw GraderError(errorType: reply["error_type"]?.stringValue ?? "MetricError", message: message)

@@ -3,18 +3,23 @@ import Foundation
 import Synchronization
 
 /// One running `python -m mledojo.grader`: JSON lines in on stdin, JSON lines out on stdout, matched by id.
-/// A reader thread owns stdout; callers wait on continuations, never on a blocking read.
+/// A reader thread owns stdout; callers wait on continuations, never on a blocking read. Requests are
+/// written by one serial queue: two writes over the pipe's 64 KiB would otherwise interleave their
+/// bytes (code over 64 KiB checked in two sessions at once was never answered), and a write the busy
+/// grader cannot take yet blocks that queue, not a thread of Swift's cooperative pool.
 final class GraderProcess: Sendable {
     private struct State {
         var pending: [Int: CheckedContinuation<JSONValue, any Error>] = [:]
         var nextID = 1
         var alive = true
+        var inputClosed = false
     }
 
     let pid: pid_t
     private let input: Int32
     private let output: Int32
     private let state = Mutex(State())
+    private let writer = DispatchQueue(label: "mledojo.grader-input")
 
     init(python: String, runtimePath: String) throws {
         let stdinPipe = try ChildProcess.makePipe()
@@ -57,10 +62,9 @@ final class GraderProcess: Sendable {
             }
             var message = request
             message["id"] = .number(Double(id))
-            let written = JSONLines.write(.object(message), to: input)
-            if !written {
-                terminate(reason: "the grader's input is closed")
-                return
+            writer.async { [self, message] in
+                guard !state.withLock({ $0.inputClosed }) else { return }
+                if !JSONLines.write(.object(message), to: input) { terminate(reason: "the grader's input is closed") }
             }
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
                 let stuck = state.withLock { $0.pending[id] != nil }
@@ -86,7 +90,11 @@ final class GraderProcess: Sendable {
             state.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: reply)
         }
         close(output)
-        close(input)
+        // On the writer's queue, so no queued request is written to a closed (or reused) descriptor.
+        writer.async { [self] in
+            state.withLock { $0.inputClosed = true }
+            close(input)
+        }
         terminate(reason: "the grader process exited")
         var status: Int32 = 0
         waitpid(pid, &status, 0)
