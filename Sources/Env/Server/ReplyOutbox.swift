@@ -66,6 +66,8 @@ struct ReplyOutbox {
     let maxRefusals: Int
     let maxWaitingBytes: Int
     private var clients: [Data: Client] = [:]
+    /// The clients with replies waiting, so a flush touches only them (most clients have none).
+    private var backlogged: Set<Data> = []
     /// Frames dropped from clients that read nothing (each also logged when a client starts being dropped).
     private(set) var discardedFrames = 0
     /// Requests refused with BUSY because their client had `maxRequests` unanswered or unread.
@@ -85,7 +87,7 @@ struct ReplyOutbox {
         clients[client].map { $0.waiting.count - $0.head } ?? 0
     }
 
-    var hasWaiting: Bool { clients.values.contains { $0.hasWaiting } }
+    var hasWaiting: Bool { !backlogged.isEmpty }
 
     /// Decides on a request from `client` that has just arrived.
     mutating func admit(from client: Data) -> Admission {
@@ -125,6 +127,7 @@ struct ReplyOutbox {
             }
         }
         state.waiting.append((frames, kind))
+        backlogged.insert(client)
         state.bytesWaiting += frames.reduce(0) { $0 + $1.count }
         if kind == .answer { state.answersWaiting += 1 } else { state.refusalsWaiting += 1 }
         clients[client] = state
@@ -135,8 +138,11 @@ struct ReplyOutbox {
     @discardableResult
     mutating func flush(send: ([Data]) -> SendResult) -> Bool {
         var stillWaiting = false
-        for client in clients.keys {
-            guard var state = clients[client], state.hasWaiting else { continue }
+        for client in backlogged {
+            guard var state = clients[client], state.hasWaiting else {
+                backlogged.remove(client)
+                continue
+            }
             flushing: while state.hasWaiting {
                 let next = state.waiting[state.head]
                 switch send(next.frames) {
@@ -146,6 +152,7 @@ struct ReplyOutbox {
             }
             state.compact()
             stillWaiting = stillWaiting || state.hasWaiting
+            if !state.hasWaiting { backlogged.remove(client) }
             clients[client] = state.isIdle ? nil : state
         }
         return stillWaiting
