@@ -56,6 +56,21 @@ struct EpisodeMachineTests {
         #expect(try m.apply(.rejected(code: "BAD_REQUEST")) == .finished(.stepBudgetSpent))
     }
 
+    /// TIMEOUT and INTERNAL come after the step started: the server used it, and the agent charges it
+    /// once, so its count equals the server's (it used to charge 3 for 2 server steps).
+    @Test(arguments: ["TIMEOUT", "INTERNAL"])
+    func aFailedStepIsChargedOnce(_ code: String) throws {
+        var m = machine(steps: 5)
+        try m.apply(.decide(elapsedSeconds: 0))
+        try m.apply(.decided(action: "execute_code", tokens: 0))
+        #expect(try m.apply(.rejected(code: code)) == .awaitingDecision)
+        #expect(m.stepsUsed == 1 && m.rejectedActions == 0 && m.stepsCharged == 1)
+        try m.apply(.decide(elapsedSeconds: 0))
+        try m.apply(.decided(action: "request_info", tokens: 0))
+        try m.apply(.observed(stepsUsed: 2, score: nil, truncated: false))
+        #expect(m.stepsCharged == 2, "the server's 2 steps, charged once each")
+    }
+
     @Test func budgetExhaustedAndLostSessionsEndTheEpisode() throws {
         var m = machine()
         try m.apply(.decide(elapsedSeconds: 0))

@@ -51,14 +51,17 @@ public actor BaselinePolicy: AgentPolicy {
         "Reasoning: \(reasoning)\n```json\n\(action.json.encodedString())\n```"
     }
 
+    /// Learns from the last action's answer. An action the server refused (no observation) counts as
+    /// tried too, so a refused request is never asked again: asking for an overview a task lacks used
+    /// to burn the whole budget.
     private func absorb(_ action: AgentAction?, _ observation: ObservationView?) {
-        guard let action, let observation else { return }
+        guard let action else { return }
         switch action {
         case .requestInfo(let infoType):
             infoRead.insert(infoType)
-            if let content = observation.infoContent { profile.absorb(infoType: infoType, content: content) }
+            if let content = observation?.infoContent { profile.absorb(infoType: infoType, content: content) }
         case .executeCode:
-            if let variant = pendingVariants().first { tried.append((variant, observation.submissionScore)) }
+            if let variant = pendingVariants().first { tried.append((variant, observation?.submissionScore)) }
         default:
             break
         }

@@ -37,7 +37,8 @@ public struct EpisodeMachine: Sendable, Equatable {
     public private(set) var phase: Phase = .awaitingDecision
     /// Steps the server counted.
     public private(set) var stepsUsed = 0
-    /// Actions the server refused without using a step (they count against the agent's step budget).
+    /// Actions the server refused without using a step (they count against the agent's step budget);
+    /// a TIMEOUT or INTERNAL reply is not one of them: the server used that step.
     public private(set) var rejectedActions = 0
     public private(set) var tokensUsed = 0
     public private(set) var elapsedSeconds = 0.0
@@ -99,6 +100,11 @@ public struct EpisodeMachine: Sendable, Equatable {
             case "BUDGET_EXHAUSTED": phase = .finished(.serverBudgetSpent)
             case "SESSION_CLOSED", "NO_SUCH_SESSION", "NO_SUCH_TASK", "UNSUPPORTED_VERSION":
                 phase = .finished(.environmentFailed("the server refused the session: \(code)"))
+            case "TIMEOUT", "INTERNAL":
+                // Raised after the step started: the server used and recorded it (protocol.md §3), so it
+                // is one of the server's steps, charged once, not a refusal on top of them.
+                stepsUsed += 1
+                phase = stepsCharged >= limits.maxSteps ? .finished(.stepBudgetSpent) : .awaitingDecision
             default:
                 rejectedActions += 1
                 phase = stepsCharged >= limits.maxSteps ? .finished(.stepBudgetSpent) : .awaitingDecision
