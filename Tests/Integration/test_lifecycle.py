@@ -77,6 +77,7 @@ def test_unsafe_no_sandbox_runs_code_only_when_asked(server_factory, ready_task)
     srv = server_factory(extra_args=["--unsafe-no-sandbox"])
     assert "unisolated" in srv.tail()
     with srv.client(timeout_s=120) as c:
+        assert c.health()["sandbox"] == "none", "health names the isolation actually in use"
         session = c.reset(ready_task["id"], score_split="full")
         data_path = session.request_info("data_path")["result"]["info"]["content"]
         assert data_path.startswith("/") and data_path != "/data"

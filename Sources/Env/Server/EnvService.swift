@@ -137,7 +137,7 @@ public final class EnvService: Sendable {
             "status": "ok", "version": .string(Self.version), "protocol": 1,
             "tasks": .number(Double(catalog.count)),
             "sessions": ["open": .number(Double(counts.open)), "total": .number(Double(counts.total))],
-            "sandbox": "bubblewrap",
+            "sandbox": .string(sandbox.mode.rawValue),  // "none" under --unsafe-no-sandbox
         ]
     }
 
