@@ -73,6 +73,7 @@ def test_prepare_failures_are_loud(tmp_path, body, message):
     assert r.returncode == 1
     assert r.stdout.startswith("FAILED penguins-species") and message in r.stdout + r.stderr
     assert not (task / "data/public").exists()
+    assert not (task / "data").exists(), "a failed first prepare leaves no empty data/ behind"
 
 
 def test_check_cli_passes_on_bundled_tasks_and_fixture():

@@ -144,6 +144,7 @@ def prepare_task(task_dir: Path, force: bool = False, verbose: bool = False) -> 
     if not force and is_up_to_date(task_dir, digest):
         return "up to date"
     data = task_dir / "data"
+    created = not data.exists()
     data.mkdir(exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=data))
     try:
@@ -164,6 +165,8 @@ def prepare_task(task_dir: Path, force: bool = False, verbose: bool = False) -> 
         os.replace(tmp, data / ".prepared.json")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created and not any(data.iterdir()):  # a failed first prepare leaves no empty data/ behind
+            data.rmdir()
     return "prepared"
 
 
