@@ -165,3 +165,29 @@ def test_output_is_capped(client, ready_task):
     assert ex["status"] == "SUCCESS" and ex["truncated"] is True
     assert len(ex["stdout"]) < 1_000_000 and ex["stdout"].rstrip().endswith("END")
     s.close()
+
+
+ML_STACK = r"""
+import json, time
+import numpy as np, Levenshtein, lightgbm, xgboost
+rng = np.random.default_rng(0)
+X = rng.normal(size=(300, 4)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+out = {"levenshtein": Levenshtein.distance("kitten", "sitting")}
+for name, model in (("lightgbm", lightgbm.LGBMClassifier(n_estimators=20, verbose=-1)),
+                    ("xgboost", xgboost.XGBClassifier(n_estimators=20, max_depth=3))):
+    model.fit(X, y)
+    out[name] = float((model.predict(X) == y).mean())
+print(json.dumps(out))
+"""
+
+
+def test_the_ml_stack_agents_reach_for_runs_in_the_sandbox(client, ready_task):
+    """lightgbm and xgboost (CPU wheels) fit inside the sandbox under its limits; Levenshtein, which
+    MLE-Dojo's metrics import, is there too."""
+    s = client.reset(ready_task["id"], budget={"exec_timeout_s": 120})
+    obs = s.execute_code(ML_STACK)
+    assert obs["result"]["execution"]["status"] == "SUCCESS", obs["result"]["execution"]["stderr"][-2000:]
+    res = last_json_line(obs["result"]["execution"]["stdout"])
+    assert res["levenshtein"] == 3
+    assert res["lightgbm"] > 0.9 and res["xgboost"] > 0.9, res
+    s.close()
