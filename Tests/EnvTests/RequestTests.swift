@@ -66,6 +66,9 @@ struct RequestTests {
         #expect(failure(#"{"id":1,"action":"x"}"#)?.error.message.contains("'id' must be a string") == true)
         #expect(failure(#"{"id":"a","action":"x","params":1}"#)?.error.message.contains("'params'") == true)
         #expect(failure(#"{"id":"a","action":"x","session":1}"#)?.error.message.contains("'session'") == true)
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        #expect(failure(deep)?.error.message.contains("nested deeper than 512 levels") == true)
+        #expect(failure(#"{"id":"a\x"}"#)?.error.message.contains("at byte") == true)
     }
 
     @Test func parameterAccessorsCheckTypes() throws {

@@ -16,8 +16,12 @@ public struct Request: Sendable {
 
     /// Parses a frame. On failure the error carries the request id when one could be read.
     public static func parse(_ frame: Data) -> Result<Request, RequestParseError> {
-        guard let json = try? JSONValue.decode(frame) else {
-            return .failure(RequestParseError(id: nil, error: EnvError(.badRequest, "the frame is not valid UTF-8 JSON")))
+        let json: JSONValue
+        do {
+            json = try JSONValue.decode(frame)
+        } catch {
+            // Say where and why (a nesting limit, a bad escape, invalid UTF-8), not only that it failed.
+            return .failure(RequestParseError(id: nil, error: EnvError(.badRequest, "the frame is not valid UTF-8 JSON: \(error)")))
         }
         guard case .object(let object) = json else {
             return .failure(RequestParseError(id: nil, error: EnvError(.badRequest, "the request must be a JSON object")))
