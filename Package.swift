@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "mledojo", targets: ["mledojo"]),
+        .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Env", targets: ["Env"]),
     ],
     dependencies: [
@@ -27,12 +28,15 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "Seccomp", dependencies: ["CSeccomp"]),
 
-        // The environment server: tasks, sessions, sandboxed execution, grading, storage, protocol v1.
-        .target(name: "Env", dependencies: ["ZeroMQ", "SQLite", "Seccomp", "CSpawn"]),
+        // Protocol v1 on the wire, usable without the server: JSON values and their strict parser,
+        // requests, replies, error codes, identifiers.
+        .target(name: "Wire"),
+        // The environment server: tasks, sessions, sandboxed execution, grading, storage.
+        .target(name: "Env", dependencies: ["Wire", "ZeroMQ", "SQLite", "Seccomp", "CSpawn"]),
         // The budgeted validation agent (talks to Env over ZeroMQ like any client).
         // Prompt templates, solution script templates and the price table are resource files.
         .target(
-            name: "ReActAgent", dependencies: ["Env", "ZeroMQ", "SQLite", "HTTPClient"],
+            name: "ReActAgent", dependencies: ["Wire", "Env", "ZeroMQ", "SQLite", "HTTPClient"],
             resources: [.copy("Resources")]),
         // The MLE-Smith task generator.
         .target(name: "Generator", dependencies: ["Env", "ReActAgent"]),
@@ -50,7 +54,8 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp"]),
-        .testTarget(name: "EnvTests", dependencies: ["Env", "EnvTesting", "ZeroMQ"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "EnvTesting"]),
+        .testTarget(name: "EnvTests", dependencies: ["Env", "Wire", "EnvTesting", "ZeroMQ"]),
         .testTarget(name: "ReActAgentTests", dependencies: ["ReActAgent", "HTTPClient", "Env", "EnvTesting", "SQLite"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,10 +7,7 @@ import Testing
 @Suite("BudgetField: one range per budget number, never a trapping conversion")
 struct BudgetFieldTests {
     /// The numbers a hostile client tries first, in every field.
-    static let extremes: [Double] = [
-        0, -0.0, -1, 5e-324, 1e-300, 0.5, 2.5, 1e19, 9_007_199_254_740_993, 9.223372036854775807e18, 1e300,
-        .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, -.infinity, .nan,
-    ]
+    static let extremes = SeededGenerator.extremes
 
     @Test(arguments: BudgetField.all)
     func extremesAreRefusedOrAcceptedByTheRangeAlone(_ field: BudgetField) throws {
@@ -65,7 +62,7 @@ struct BudgetFieldTests {
         var generator = SeededGenerator(seed: 8)
         for _ in 0..<20_000 {
             let field = BudgetField.all.randomElement(using: &generator)!
-            let value = Self.randomNumber(using: &generator)
+            let value = generator.hostileNumber()
             let budget: JSONValue = .object([field.key: .number(value)])
             let parsed = Result { (try Budget.parse(budget, defaults: .serverDefault), try RunLimits.serverDefault.overridden(by: budget)) }
             switch parsed {
@@ -105,28 +102,5 @@ struct BudgetFieldTests {
             let maximum = Int(field.maximum).formatted(.number.grouping(.never))
             #expect(row.contains(maximum), "protocol.md's \(field.key) row names \(maximum)")
         }
-    }
-
-    static func randomNumber(using generator: inout SeededGenerator) -> Double {
-        switch Int.random(in: 0..<5, using: &generator) {
-        case 0: return extremes.randomElement(using: &generator)!
-        case 1: return Double(Int.random(in: -10...2_000_000, using: &generator))
-        case 2: return Double.random(in: -1e6...1e8, using: &generator)
-        case 3: return Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &generator))
-        default: return pow(10, Double.random(in: -320...308, using: &generator))
-        }
-    }
-}
-
-/// A small, fast, seeded generator (SplitMix64) so property tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Env
+@testable import Wire
 
 @Suite("Identifier: ids compared byte for byte, control characters refused")
 struct IdentifierTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Env
+@testable import Wire
 
 @Suite("JSON parser and serialiser")
 struct JSONParserTests {

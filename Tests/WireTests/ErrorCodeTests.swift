@@ -2,7 +2,7 @@ import EnvTesting
 import Foundation
 import Testing
 
-@testable import Env
+@testable import Wire
 
 @Suite("ErrorCode")
 struct ErrorCodeTests {
