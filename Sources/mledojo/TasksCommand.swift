@@ -48,7 +48,7 @@ struct TasksListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let grader = GraderClient(python: options.python, runtimePath: ProjectPaths.resolve(options.runtime).path)
-        let loader = TaskLoader { folder in try await grader.describe(taskDirectory: folder) }
+        let loader = TaskLoader(grader: grader)
         let loaded = await loader.loadAll(from: ProjectPaths.resolve(options.tasks))
         await grader.shutdown()
         if json {

@@ -11,7 +11,9 @@ private func quoted(_ text: String) -> String { JSONValue.string(text).encodedSt
 
 private func repositoryTaskIDs() -> Set<String> {
     let folders = (try? FileManager.default.contentsOfDirectory(at: RepositoryPaths.tasks, includingPropertiesForKeys: nil)) ?? []
-    return Set(folders.filter(TaskLoader.isTaskFolder).map(\.lastPathComponent))
+    // The repository's tasks are all in our layout: a task.json at the top.
+    let tasks = folders.filter { FileManager.default.fileExists(atPath: $0.appending(path: "task.json").path) }
+    return Set(tasks.map(\.lastPathComponent))
 }
 
 @Suite("EnvServer end to end", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/bwrap"),

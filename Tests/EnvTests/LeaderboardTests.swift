@@ -44,32 +44,4 @@ struct LeaderboardTests {
         #expect(Leaderboard.positionScore(2, board: [1], higherIsBetter: true) == 1)
         #expect(Leaderboard.positionScore(0, board: [1], higherIsBetter: true) == 0)
     }
-
-    @Test func parseScoresSkipsJunkLines() {
-        let csv = """
-            rank,score
-            1,0.91
-            2,not-a-number
-
-            3, 0.85 \r
-            broken line without comma
-            4,inf
-            5,nan
-            6,
-            7,0.5,extra
-            8,-0.25
-            """
-        #expect(Leaderboard.parseScores(csv: csv) == [0.91, 0.85, 0.5, -0.25])
-    }
-
-    @Test func parseScoresFindsTheScoreColumnAnywhere() {
-        let csv = "TeamName, Score ,SubmissionDate\r\nalpha,0.7,2020-01-01\r\n\"beta\",0.6,2020-01-02\r\n"
-        #expect(Leaderboard.parseScores(csv: csv) == [0.7, 0.6])
-    }
-
-    @Test func parseScoresWithoutAScoreColumnOrRowsIsEmpty() {
-        #expect(Leaderboard.parseScores(csv: "").isEmpty)
-        #expect(Leaderboard.parseScores(csv: "rank,points\n1,0.5\n").isEmpty)
-        #expect(Leaderboard.parseScores(csv: "rank,score\n").isEmpty)
-    }
 }

@@ -9,6 +9,9 @@ Requests carry "id" (echoed back) and "op":
 
 - ping      -> {"id", "ok": true}
 - describe  {task_dir} -> {"id", "ok": true, "layout", "metric_class", "higher_is_better"}
+- resolve   {task_dir} -> {"id", "ok": true, "task": <mledojo.resolve.resolve(task_dir)>}
+- discover  {root} -> {"id", "ok": true, "tasks": [{"dir", "ok": true, "task"} | {"dir", "ok": false,
+            "error", "error_type"}]}: every task folder directly under root, resolved
 - grade     {task_dir, submission, mode: "score"|"validate", split_seed, public_fraction}
             -> {"id", "ok": true, "valid": true, "scores": {full, public, private},
                 "rows": {full, public, private}, "duration_s"}  (+ "non_finite": true when a
@@ -31,6 +34,7 @@ import traceback
 from pathlib import Path
 
 from mledojo.metrics.base import InvalidSubmissionError
+from mledojo.resolve import discover, resolve
 from mledojo.taskdir import TaskError, answer_path, file_key, load_metric_class, require_layout
 
 MAX_SUBMISSION_BYTES = int(os.environ.get("MLEDOJO_MAX_SUBMISSION_BYTES", str(1 << 30)))
@@ -157,7 +161,9 @@ def grade(req: dict) -> dict:
         mask = public_mask(ans_ids, seed, fraction)
         _masks[mkey] = (mask, set(ans_ids[mask].tolist()), set(ans_ids[~mask].tolist()))
     mask, public_ids, private_ids = _masks[mkey]
-    sub_ids = _text_ids(sub).tolist()
+    # The submission's id column is the answers' first column by name (wherever it sits), else its first.
+    id_column = answer.columns[0]
+    sub_ids = (_text_ids(sub[[id_column]]) if id_column in sub.columns else _text_ids(sub)).tolist()
     scores, rows, slice_errors = {"full": full}, {"full": int(len(answer))}, {}
     for name, sel, ids in (("public", mask, public_ids), ("private", ~mask, private_ids)):
         rows[name] = int(sel.sum())
@@ -181,14 +187,17 @@ def grade(req: dict) -> dict:
 
 
 def describe(req: dict) -> dict:
-    task_dir = Path(str(req.get("task_dir", "")))
-    layout, cls = load_metric_class(task_dir)
-    try:
-        metric = cls()
-    except Exception as exc:
-        raise TaskError(f"cannot instantiate {cls.__name__}(): {exc}", "MetricError") from exc
-    return {"layout": layout, "metric_class": cls.__name__,
-            "higher_is_better": bool(getattr(metric, "higher_is_better", True))}
+    resolved = resolve(Path(str(req.get("task_dir", ""))), with_references=False)
+    return {"layout": resolved["layout"], "metric_class": resolved["metric"]["class"],
+            "higher_is_better": resolved["metric"]["higher_is_better"]}
+
+
+def resolve_op(req: dict) -> dict:
+    return {"task": resolve(Path(str(req.get("task_dir", ""))))}
+
+
+def discover_op(req: dict) -> dict:
+    return {"tasks": discover(Path(str(req.get("root", ""))))}
 
 
 def syntax(req: dict) -> dict:
@@ -206,7 +215,8 @@ def syntax(req: dict) -> dict:
     return {"valid": True}
 
 
-OPS = {"ping": lambda req: {}, "describe": describe, "grade": grade, "syntax": syntax}
+OPS = {"ping": lambda req: {}, "describe": describe, "resolve": resolve_op, "discover": discover_op,
+       "grade": grade, "syntax": syntax}
 
 
 def handle(line: str) -> dict:
@@ -221,7 +231,7 @@ def handle(line: str) -> dict:
     op = req.get("op")
     fn = OPS.get(op) if isinstance(op, str) else None
     if fn is None:
-        return {"id": rid, "ok": False, "error": f"unknown op {op!r} (ping|describe|grade|syntax)"}
+        return {"id": rid, "ok": False, "error": f"unknown op {op!r} ({'|'.join(OPS)})"}
     start = time.perf_counter()
     try:
         result = fn(req)

@@ -7,7 +7,8 @@ For each task folder, runs its ``prepare(raw, public, private)`` on a temporary 
 folders, ``info/*_leaderboard.csv`` into private), then swaps ``data/public`` and
 ``data/private`` in by rename. ``data/.prepared.json`` records a sha256 over the inputs
 (prepare script, raw files, description, leaderboards); an unchanged task is skipped unless
-``--force``. Exits non-zero with a clear message when any prepare fails.
+``--force``. A package that arrives prepared (no ``raw/``, data present) is left as it is.
+Exits non-zero with a clear message when any prepare fails.
 """
 
 import argparse
@@ -23,8 +24,8 @@ import time
 import traceback
 from pathlib import Path
 
-from mledojo.taskdir import (TaskError, description_path, discover_tasks, layout_of,
-                             load_module, prepare_path, sha256_file)
+from mledojo.resolve import source_description
+from mledojo.taskdir import TaskError, discover_tasks, layout_of, load_module, prepare_path, sha256_file
 
 REQUIRED_OUTPUTS = ("public/sample_submission.csv", "private/test_answer.csv")
 
@@ -40,7 +41,10 @@ class PrepareError(Exception):
 def input_files(task_dir: Path, layout: str):
     """Files whose content determines the prepared data, as (label, path), sorted."""
     task_dir = Path(task_dir)
-    files = [("prepare", prepare_path(task_dir, layout)), ("description", description_path(task_dir, layout))]
+    files = [("prepare", prepare_path(task_dir, layout))]
+    description = source_description(task_dir, layout)
+    if description is not None:
+        files.append(("description", description))
     if layout == "dojo":
         files += [(f"info/{p.name}", p) for p in sorted((task_dir / "info").glob("*_leaderboard.csv"))]
     raw = task_dir / "raw"
@@ -103,8 +107,8 @@ def build(task_dir: Path, dest: Path) -> str:
     for rel in REQUIRED_OUTPUTS:
         if (dest / rel).stat().st_size == 0:
             raise PrepareError(f"prepare wrote an empty {rel}", log.getvalue())
-    desc = description_path(task_dir, layout)
-    if desc.is_file():
+    desc = source_description(task_dir, layout)
+    if desc is not None:
         shutil.copyfile(desc, public / "description.txt")
     if layout == "dojo":
         for board in sorted((task_dir / "info").glob("*_leaderboard.csv")):
@@ -135,11 +139,17 @@ def is_up_to_date(task_dir: Path, digest: str) -> bool:
 
 
 def prepare_task(task_dir: Path, force: bool = False, verbose: bool = False) -> str:
-    """Prepare one task in place; returns "prepared" or "up to date". Raises PrepareError."""
+    """Prepare one task in place; returns "prepared", "up to date" or "arrived prepared" (no raw/, data
+    present). Raises PrepareError."""
     task_dir = Path(task_dir)
     layout = layout_of(task_dir)
     if layout is None:
         raise PrepareError(f"not a task folder: {task_dir}")
+    if not (task_dir / "raw").is_dir():
+        if all((task_dir / "data" / rel).is_file() for rel in REQUIRED_OUTPUTS):
+            return "arrived prepared"  # a Dojo/OpenMLE package: its data is served as it is
+        raise PrepareError("no raw/ folder to prepare from, and no prepared data "
+                           f"({', '.join('data/' + rel for rel in REQUIRED_OUTPUTS)})")
     digest = input_hash(task_dir, layout)
     if not force and is_up_to_date(task_dir, digest):
         return "up to date"
@@ -199,7 +209,7 @@ def main(argv=None) -> int:
         if what == "prepared":
             print(f"prepared {task.name} in {time.perf_counter() - start:.1f} s", flush=True)
         else:
-            print(f"up to date {task.name}", flush=True)
+            print(f"{what} {task.name}", flush=True)
     if failed:
         print(f"error: {failed} of {len(tasks)} task(s) failed to prepare", file=sys.stderr)
         return 1

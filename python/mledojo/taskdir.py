@@ -1,12 +1,12 @@
 """Task folder helpers shared by the grader, prepare and check.
 
-Two layouts are understood:
+Two layouts are understood (protocol/tasks.md; ``mledojo.resolve`` decides everything else):
 
 - ``mledojo``: ``task.json``, ``description.txt``, ``prepare.py``, ``metric.py``, ``raw/``
-- ``dojo`` (an MLE-Dojo competition folder): ``info/description.txt``,
-  ``info/*_leaderboard.csv``, ``utils/metric.py``, ``utils/prepare.py``, ``raw/``
+- ``dojo``: ``utils/metric.py`` (+ ``utils/prepare.py``): an MLE-Dojo competition folder, or a
+  prepared Dojo/OpenMLE package
 
-Both prepare into ``data/public`` and ``data/private`` inside the task folder.
+Both prepare (when they have ``raw/``) into ``data/public`` and ``data/private``.
 Python modules of a task are imported under a unique name per file, cached by
 (path, mtime_ns, size), so two tasks' ``metric.py`` never clash and edits are picked up.
 """
@@ -58,10 +58,6 @@ def metric_path(task_dir: Path, layout: str) -> Path:
 
 def prepare_path(task_dir: Path, layout: str) -> Path:
     return Path(task_dir) / ("utils/prepare.py" if layout == "dojo" else "prepare.py")
-
-
-def description_path(task_dir: Path, layout: str) -> Path:
-    return Path(task_dir) / ("info/description.txt" if layout == "dojo" else "description.txt")
 
 
 def answer_path(task_dir: Path) -> Path:

@@ -32,13 +32,22 @@ public actor GraderClient {
         return reply
     }
 
-    /// The metric class of a task folder (used for MLE-Dojo folders, which have no manifest).
-    public func describe(taskDirectory: URL) async throws -> (className: String, higherIsBetter: Bool) {
-        let reply = try await call(["op": "describe", "task_dir": .string(taskDirectory.path)])
-        guard let name = reply["metric_class"]?.stringValue, let higher = reply["higher_is_better"]?.boolValue else {
-            throw GraderError(errorType: "MetricError", message: "the grader did not describe the metric")
+    /// What the one resolver (python/mledojo/resolve.py) decides about a task folder.
+    public func resolve(taskDirectory: URL) async throws -> JSONValue {
+        let reply = try await call(["op": "resolve", "task_dir": .string(taskDirectory.path)])
+        guard let task = reply["task"], task.objectValue != nil else {
+            throw GraderError(errorType: "MetricError", message: "the grader did not resolve the task")
         }
-        return (name, higher)
+        return task
+    }
+
+    /// Every task folder directly under `root`, each resolved or with the reason it cannot load.
+    public func discover(root: URL) async throws -> JSONValue {
+        let reply = try await call(["op": "discover", "root": .string(root.path)])
+        guard let tasks = reply["tasks"], tasks.arrayValue != nil else {
+            throw GraderError(errorType: "MetricError", message: "the grader did not list the tasks")
+        }
+        return tasks
     }
 
     /// Validates and (in score mode) scores a submission file against the task's answers.

@@ -1,20 +1,5 @@
 /// MLE-Dojo's position score ("HumanRank") against a leaderboard of scores.
 public enum Leaderboard {
-    /// Reads the `score` column of a `rank,score` CSV; rows that are not numbers are skipped.
-    public static func parseScores(csv: String) -> [Double] {
-        let lines = csv.split(whereSeparator: \.isNewline)
-        guard let header = lines.first else { return [] }
-        let columns = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard let scoreColumn = columns.firstIndex(of: "score") else { return [] }
-        return lines.dropFirst().compactMap { line in
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard scoreColumn < fields.count, let value = Double(fields[scoreColumn].trimmingCharacters(in: .whitespaces)),
-                value.isFinite
-            else { return nil }
-            return value
-        }
-    }
-
     /// Sort best-first; p = 1 + index of the first entry the score ties or beats (N+1 if none);
     /// the result is (N − p + 1) / N, in [0, 1]. Nil for an empty board or a non-finite score.
     public static func positionScore(_ score: Double, board: [Double], higherIsBetter: Bool) -> Double? {

@@ -44,7 +44,7 @@ public final class EnvServer: Sendable {
         let store = try Store(path: configuration.databasePath)
         let grader = GraderClient(python: configuration.python, runtimePath: configuration.runtimeDirectory.path)
         _ = try? await grader.call(["op": "ping"])  // warm: the first syntax check or grade is then fast
-        let loader = TaskLoader { folder in try await grader.describe(taskDirectory: folder) }
+        let loader = TaskLoader(grader: grader)
         let loaded = await loader.loadAll(from: configuration.tasksDirectory)
         try await store.recordTasks(loaded.tasks)
         let service = EnvService(configuration: configuration, catalog: TaskCatalog(loaded.tasks), store: store,

@@ -24,7 +24,10 @@ extension EnvService {
         let task = context.task
         switch infoType {
         case "overview":
-            return .string(try TaskFile.readText(task.descriptionFile, limit: 256 * 1024))
+            guard let description = task.descriptionFile else {
+                throw EnvError(.internal, "the task has no description (data/public/description.txt, the layout's own description file or description.md)")
+            }
+            return .string(try TaskFile.readText(description, limit: 256 * 1024))
         case "sample_submission":
             let file = task.publicDataDirectory.appending(path: "sample_submission.csv")
             let lines = try TaskFile.readText(file, limit: 64 * 1024).split(separator: "\n", omittingEmptySubsequences: false)
@@ -40,7 +43,11 @@ extension EnvService {
             return [
                 "id": .string(task.id), "title": .string(task.title), "source": .string(task.source),
                 "modality": .string(task.modality), "objective": .string(task.objective),
-                "task_type": task.manifest["task_type"] ?? .null, "dataset": task.manifest["dataset"] ?? .null,
+                "task_type": task.resolved["task_type"] ?? .null, "dataset": task.manifest["dataset"] ?? .null,
+                "layout": .string(task.layout.rawValue), "metric_class": task.resolved["metric"]?["class"] ?? .null,
+                "direction_source": task.resolved["metric"]?["direction_source"] ?? .null,
+                "task_metadata": task.resolved["metadata"] ?? .object([:]),
+                "reference_scores": task.referenceScores.json,
                 "data_path": .string(context.dataPath), "output_path": .string(context.workspacePath),
                 "submission_file": "submission.csv",
             ]

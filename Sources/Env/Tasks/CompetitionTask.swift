@@ -1,15 +1,48 @@
 import Foundation
 
-/// A competition task the server can serve: where its files are and how it is scored.
+/// A competition task the server can serve: where its files are and how it is scored, as the one
+/// resolver (python/mledojo/resolve.py) decided it.
 public struct CompetitionTask: Sendable {
-    /// The two folder layouts the server loads: ours (task.json at the top) and MLE-Dojo's (info/, utils/).
+    /// The folder layouts the resolver accepts: ours (task.json at the top) and MLE-Dojo's (utils/metric.py),
+    /// which also covers prepared Dojo and OpenMLE packages.
     public enum Layout: String, Sendable { case mledojo, dojo }
+
+    /// One reference score and where it came from (task.json, a leaderboard, the graded sample...).
+    public struct Reference: Sendable, Equatable {
+        public var value: Double
+        public var source: String
+
+        public init(value: Double, source: String) {
+            self.value = value
+            self.source = source
+        }
+
+        public var json: JSONValue { ["value": .number(value), "source": .string(source)] }
+    }
 
     /// Reference scores for normalisation: 0 at `random`, 1 at `bestKnown`.
     public struct ReferenceScores: Sendable {
-        public var random: Double?
-        public var baseline: Double?
-        public var bestKnown: Double?
+        public var randomReference: Reference?
+        public var baselineReference: Reference?
+        public var bestKnownReference: Reference?
+
+        public init(random: Reference? = nil, baseline: Reference? = nil, bestKnown: Reference? = nil) {
+            randomReference = random
+            baselineReference = baseline
+            bestKnownReference = bestKnown
+        }
+
+        public var random: Double? { randomReference?.value }
+        public var baseline: Double? { baselineReference?.value }
+        public var bestKnown: Double? { bestKnownReference?.value }
+
+        /// `{"random": {"value", "source"} | null, "baseline": …, "best_known": …}`.
+        public var json: JSONValue {
+            [
+                "random": randomReference?.json ?? .null, "baseline": baselineReference?.json ?? .null,
+                "best_known": bestKnownReference?.json ?? .null,
+            ]
+        }
     }
 
     public let id: String
@@ -26,20 +59,20 @@ public struct CompetitionTask: Sendable {
     public let leaderboards: [String: [Double]]
     public let publicFraction: Double
     public let splitSeed: Int
-    /// task.json as written (empty for MLE-Dojo folders): the `metadata` info type shows it.
-    public let manifest: JSONValue
+    /// The description agents read, relative to `directory`; nil when the task has none.
+    public let descriptionPath: String?
+    /// The resolver's whole answer (protocol/schemas/resolved_task.json): the `metadata` info type shows parts of it.
+    public let resolved: JSONValue
+
+    /// task.json as written (empty for other layouts).
+    public var manifest: JSONValue { resolved["manifest"] ?? .object([:]) }
 
     public var publicDataDirectory: URL { directory.appending(path: "data/public") }
     public var privateDataDirectory: URL { directory.appending(path: "data/private") }
     public var answersFile: URL { privateDataDirectory.appending(path: "test_answer.csv") }
 
-    /// The participant-facing description: description.txt (ours) or info/description.txt (MLE-Dojo).
-    public var descriptionFile: URL {
-        switch layout {
-        case .mledojo: directory.appending(path: "description.txt")
-        case .dojo: directory.appending(path: "info/description.txt")
-        }
-    }
+    /// The participant-facing description, as the resolver found it.
+    public var descriptionFile: URL? { descriptionPath.map { directory.appending(path: $0) } }
 
     /// Prepared data exists: the public folder and the answers.
     public var isReady: Bool {
