@@ -7,7 +7,7 @@ struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
         abstract: "List, prepare and check the task folders a server would serve.",
-        subcommands: [TasksListCommand.self, TasksPrepareCommand.self, TasksCheckCommand.self])
+        subcommands: [TasksListCommand.self, TasksPrepareCommand.self, TasksCheckCommand.self, TasksCalibrateCommand.self])
 }
 
 /// Options every `tasks` subcommand shares.
@@ -91,10 +91,13 @@ struct TasksCheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Structural assertions on task folders.",
         discussion: """
-            For each task: required files and manifest fields, raw data checksums, metric class signatures and \
-            direction, deterministic prepare (run twice, compared byte for byte), a valid sample submission, answers \
-            only in data/private, evaluate(answer, answer) better than evaluate(answer, sample) in the declared \
-            direction, and a description that names only public files. Exits 1 when any check fails.
+            Every layout of protocol/tasks.md (ours, MLE-Dojo folders, prepared Dojo and OpenMLE packages). For \
+            each task, named checks: required files, task.json against its schema, task_metadata.json, raw data \
+            checksums, metric class signatures and direction, leaderboards, reference scores; when the task has \
+            raw/, a deterministic prepare (run twice, compared byte for byte, and with the data served); and on \
+            the data as served: a valid sample submission keyed by exactly the answers' ids, answers only in \
+            data/private, evaluate(answer, answer) better than evaluate(answer, sample), and a description that \
+            names only public files. Exits 1 when any check fails.
             """)
 
     @OptionGroup var options: TaskFolderOptions
@@ -107,6 +110,43 @@ struct TasksCheckCommand: AsyncParsableCommand {
         let root = ProjectPaths.resolve(options.tasks)
         let targets = ids.isEmpty ? [root.path] : ids.map { root.appending(path: $0).path }
         let status = try options.runPython("check", (json ? ["--json"] : []) + targets)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `mledojo tasks calibrate`.
+struct TasksCalibrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Measure a best-known score by playing the baseline policy, for tasks that declare none.",
+        discussion: """
+            Plays `mledojo agent run --policy baseline` on each task (an in-process server) and writes \
+            calibration.json beside it: the best submission's score on all test rows, as best_known and \
+            baseline, with the answers' sha256. The resolver uses it only where task.json and the leaderboards \
+            declare no best score, and only while the answers are unchanged (protocol/tasks.md, section 4). \
+            Exits 1 when a task could not be calibrated.
+            """)
+
+    @OptionGroup var options: TaskFolderOptions
+    @Option(help: "Baseline runs per task; the best counts.")
+    var runs = 1
+    @Option(help: "Steps per run.")
+    var maxSteps = 10
+    @Flag(help: "Print JSON instead of lines.")
+    var json = false
+    @Argument(help: "Task ids to calibrate.")
+    var ids: [String]
+
+    func validate() throws {
+        guard runs >= 1, maxSteps >= 1 else { throw ValidationError("--runs and --max-steps must be at least 1") }
+        guard !ids.isEmpty else { throw ValidationError("name at least one task id") }
+    }
+
+    func run() async throws {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let arguments = ["--bin", executable, "--tasks", ProjectPaths.resolve(options.tasks).path, "--runs", String(runs),
+                         "--max-steps", String(maxSteps)] + (json ? ["--json"] : []) + ids
+        let status = try options.runPython("calibrate", arguments)
         if status != 0 { throw ExitCode(status) }
     }
 }
