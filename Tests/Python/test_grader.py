@@ -265,3 +265,15 @@ def test_slice_failure_keeps_the_full_score(grader, tmp_path):
     r = grader.grade(task, task / "data/private/test_answer.csv")
     assert r["valid"] and r["scores"] == {"full": 0.75, "public": None, "private": None}
     assert set(r["slice_errors"]) == {"public", "private"} and "needs every row" in r["slice_errors"]["public"]
+
+
+def test_a_submission_with_reordered_columns_keeps_its_slices(grader, prepared, tmp_path):
+    """The public/private slices follow the answers' id column by name, not the first column."""
+    task_dir = prepared["penguins-species"]
+    sample = pd.read_csv(task_dir / "data/public/sample_submission.csv")
+    reordered = tmp_path / "reordered.csv"
+    sample[list(sample.columns[::-1])].to_csv(reordered, index=False)
+    straight = grader.grade(task_dir, task_dir / "data/public/sample_submission.csv")
+    swapped = grader.grade(task_dir, reordered)
+    assert swapped["ok"] and swapped["valid"], swapped
+    assert swapped["scores"] == straight["scores"] and swapped["scores"]["public"] is not None
