@@ -52,6 +52,14 @@ def _read_json(rep: Report, task_dir: Path, name: str, reader):
         return None
 
 
+def _resolve_quietly(rep: Report, task_dir: Path, data_dir: Path):
+    try:
+        return resolve(task_dir, data_dir=data_dir)
+    except TaskError as exc:
+        rep.add("resolve", False, f"{exc.error_type}: {exc}")
+        return None
+
+
 def check_task(task_dir: Path) -> dict:
     task_dir = Path(task_dir).resolve()
     rep = Report(task_dir)
@@ -90,14 +98,18 @@ def check_task(task_dir: Path) -> dict:
         higher = resolved["metric"]["higher_is_better"]
         check_direction(rep, resolved)
         check_leaderboards(rep, task_dir, higher)
-        check_references(rep, resolved)
         description = resolved["files"]["description"]
     own = getattr(metric, "higher_is_better", None)
     metric_higher = own if isinstance(own, bool) else higher
     targets = (meta.get("answer") or {}).get("target_columns")
+    served = (task_dir / "data" / "private" / "test_answer.csv").is_file()
     with tempfile.TemporaryDirectory(prefix="mledojo-check-") as tmp:
         fresh = check_prepare(rep, task_dir, Path(tmp)) if (task_dir / "raw").is_dir() else None
-        if (task_dir / "data" / "private" / "test_answer.csv").is_file():
+        if resolved is not None:
+            if not served and fresh is not None:  # a source folder not prepared yet: grade on the fresh data
+                resolved = _resolve_quietly(rep, task_dir, fresh) or resolved
+            check_references(rep, resolved)
+        if served:
             check_served(rep, task_dir / "data", task_dir / description if description else None,
                          metric, metric_higher, targets)
         elif fresh is not None:

@@ -141,9 +141,9 @@ def grade(req: dict) -> dict:
         metric.validate_submission(sub.copy(), answer.copy())
     except InvalidSubmissionError as exc:
         return _invalid("InvalidSubmissionError", str(exc) or "invalid submission")
-    except Exception as exc:
-        return _invalid("EvaluationError", f"validate_submission failed: {type(exc).__name__}: {exc}",
-                        _tail(exc))
+    except Exception as exc:  # as MLE-Dojo: any failure to validate means the submission is invalid
+        # (OpenMLE metrics have no base class and reject with ValueError or a plain Exception)
+        return _invalid("InvalidSubmissionError", str(exc) or type(exc).__name__, _tail(exc))
     if mode == "validate":
         return {"valid": True}
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from mledojo.taskdir import answer_path, sha256_file
 
-CACHE_FILE = "data/.references.json"
+CACHE_FILE = ".references.json"  # in the data folder
 CALIBRATION_FILE = "calibration.json"
 SAMPLE_FILE = "data/public/sample_submission.csv"
 
@@ -41,13 +41,13 @@ def _entry(value, source):
     return {"value": value, "source": source}
 
 
-def answers_digest(task_dir: Path):
-    """sha256 of test_answer.csv, or None when the task is not prepared."""
-    path = answer_path(task_dir)
+def answers_digest(task_dir: Path, data_dir: Path = None):
+    """sha256 of test_answer.csv (under ``data_dir``, default the task's data/), or None when absent."""
+    path = Path(data_dir) / "private" / "test_answer.csv" if data_dir else answer_path(task_dir)
     return sha256_file(path) if path.is_file() else None
 
 
-def read_calibration(task_dir: Path, problems: list) -> dict:
+def read_calibration(task_dir: Path, problems: list, data_dir: Path = None) -> dict:
     """calibration.json when it was made on the answers now in place; {} otherwise."""
     path = Path(task_dir) / CALIBRATION_FILE
     if not path.is_file():
@@ -60,7 +60,7 @@ def read_calibration(task_dir: Path, problems: list) -> dict:
     if not isinstance(calibration, dict):
         problems.append(f"{CALIBRATION_FILE} is not a JSON object")
         return {}
-    if calibration.get("answers_sha256") != answers_digest(task_dir):
+    if calibration.get("answers_sha256") != answers_digest(task_dir, data_dir):
         problems.append(f"{CALIBRATION_FILE} was made on other answers; run `mledojo tasks calibrate` again")
         return {}
     return calibration
@@ -69,23 +69,24 @@ def read_calibration(task_dir: Path, problems: list) -> dict:
 class GradedReferences:
     """The sample submission's and the answers' own scores, graded once per data version."""
 
-    def __init__(self, task_dir: Path, metric, metric_file: Path):
-        self.task_dir = Path(task_dir)
+    def __init__(self, data_dir: Path, metric, metric_file: Path):
+        self.data_dir = Path(data_dir)
+        self.answers = self.data_dir / "private" / "test_answer.csv"
+        self.sample = self.data_dir / "public" / "sample_submission.csv"
         self.metric = metric
         self.metric_file = metric_file
         self._values = None
 
     def _inputs(self) -> dict:
-        sample = self.task_dir / SAMPLE_FILE
-        return {"answers": answers_digest(self.task_dir),
-                "sample": sha256_file(sample) if sample.is_file() else None,
+        return {"answers": sha256_file(self.answers),
+                "sample": sha256_file(self.sample) if self.sample.is_file() else None,
                 "metric": sha256_file(self.metric_file)}
 
     def _grade(self) -> dict:
         import pandas as pd
         values = {}
-        answers = pd.read_csv(answer_path(self.task_dir))
-        sample_file = self.task_dir / SAMPLE_FILE
+        answers = pd.read_csv(self.answers)
+        sample_file = self.sample
         try:
             sample = pd.read_csv(sample_file)
             self.metric.validate_submission(sample.copy(), answers.copy())
@@ -102,11 +103,11 @@ class GradedReferences:
         """{"random", "perfect"} (either may be None, with "*_error" saying why)."""
         if self._values is not None:
             return self._values
-        if not answer_path(self.task_dir).is_file():
+        if not self.answers.is_file():
             self._values = {"random_error": "the task is not prepared", "perfect_error": "the task is not prepared"}
             return self._values
         inputs = self._inputs()
-        cache = self.task_dir / CACHE_FILE
+        cache = self.data_dir / CACHE_FILE
         try:
             cached = json.loads(cache.read_text(encoding="utf-8"))
             if cached.get("inputs") == inputs:
@@ -144,13 +145,17 @@ def _best_candidates(resolved: dict, metadata: dict, calibration: dict, graded: 
     yield lambda: graded.values().get("perfect"), "test_answer.csv graded against itself (perfect score)"
 
 
-def reference_scores(task_dir: Path, resolved: dict, metric):
-    """({"random", "baseline", "best_known"} each {"value", "source"} or None, problems)."""
+def reference_scores(task_dir: Path, resolved: dict, metric, data_dir: Path = None):
+    """({"random", "baseline", "best_known"} each {"value", "source"} or None, problems).
+
+    ``data_dir`` holds public/ and private/ (default: the task's data/; a check passes a fresh prepare).
+    """
     task_dir = Path(task_dir)
+    data_dir = Path(data_dir) if data_dir else task_dir / "data"
     problems = []
     manifest_refs = resolved["manifest"].get("reference_scores") or {}
-    calibration = read_calibration(task_dir, problems)
-    graded = GradedReferences(task_dir, metric, task_dir / resolved["metric"]["file"])
+    calibration = read_calibration(task_dir, problems, data_dir)
+    graded = GradedReferences(data_dir, metric, task_dir / resolved["metric"]["file"])
 
     random = None
     if _finite(manifest_refs.get("random")) is not None:

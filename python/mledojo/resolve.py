@@ -155,11 +155,12 @@ def _title(task_id: str) -> str:
     return " ".join(part[:1].upper() + part[1:] for part in task_id.replace("_", "-").split("-") if part)
 
 
-def resolve(task_dir, with_references: bool = True) -> dict:
+def resolve(task_dir, with_references: bool = True, data_dir=None) -> dict:
     """Everything a server or a check needs to know about a task folder, decided once.
 
     Raises TaskError when the folder is not a loadable task (no metric class, invalid task.json...).
     ``problems`` lists what is wrong but does not stop serving (e.g. a direction conflict).
+    ``data_dir`` grades references on other prepared data than the task's data/ (a check's fresh prepare).
     """
     task_dir = Path(task_dir).resolve()
     layout = require_layout(task_dir)
@@ -219,7 +220,7 @@ def resolve(task_dir, with_references: bool = True) -> dict:
         "problems": problems,
     }
     if with_references:
-        refs, ref_problems = reference_scores(task_dir, resolved, metric)
+        refs, ref_problems = reference_scores(task_dir, resolved, metric, data_dir)
         resolved["reference_scores"] = refs
         problems.extend(ref_problems)
     return resolved
