@@ -30,7 +30,26 @@ import signal
 import sys
 import time
 
+# What the worker imports before its first fork. Every run is a fresh fork of this worker, so a module
+# listed here costs each session's worker its memory once, and one left out is imported again by every
+# run that uses it. Measured with the venv (figures in the README, "What the venv holds"): numpy,
+# pandas and scikit-learn with the submodules below are what most agent solutions and the bundled
+# baseline import; they cost ~0.85 s of CPU at worker start and ~113 MB (PSS of the worker and its
+# forked-ahead child) per session, and would otherwise cost ~0.8 s of CPU in every such run (numpy and
+# pandas alone: 46 MB). The last four submodules add ~1 MB and ~10 ms: scikit-learn's own import already
+# brings most of scipy (sparse, stats, optimize, linalg). Left out: lightgbm and xgboost (a minority of
+# runs; a run imports one in ~0.04 s, since they reuse the preloaded pandas, sklearn and scipy, while
+# preloading both costs every session ~7 MB PSS and ~25 MB of address space, which counts against
+# RLIMIT_AS on hosts without memory cgroups) and Levenshtein (MLE-Dojo's metrics, on the trusted side).
+# Fork safety: none of these starts a thread at import when OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
+# MKL_NUM_THREADS are 1, as the server sets them for the sandbox (without them numpy's and scipy's
+# OpenBLAS start their thread pools at import); OpenMP (libgomp in sklearn, lightgbm, xgboost) starts
+# threads only at a first parallel region, never at import. Tests/Integration/test_worker_imports.py
+# checks both: one thread in the ready worker, and lightgbm and xgboost imported and used in a run.
 PRELOAD = [m for m in os.environ.get("MLEDOJO_PRELOAD", "numpy,pandas,sklearn").split(",") if m]
+SKLEARN_SUBMODULES = ("sklearn.linear_model", "sklearn.ensemble", "sklearn.model_selection",
+                      "sklearn.preprocessing", "sklearn.metrics", "sklearn.impute", "sklearn.pipeline",
+                      "sklearn.compose", "sklearn.feature_extraction.text")
 MEMORY_ERROR_EXIT = 201
 
 
@@ -63,8 +82,7 @@ def preload():
         except Exception:  # a missing optional library only makes runs slower
             pass
     if "sklearn" in loaded:
-        for sub in ("sklearn.linear_model", "sklearn.ensemble", "sklearn.model_selection",
-                    "sklearn.preprocessing", "sklearn.metrics"):
+        for sub in SKLEARN_SUBMODULES:
             try:
                 __import__(sub)
             except Exception:
