@@ -151,7 +151,7 @@ def test_missing_submission_file(grader, prepared, tmp_path):
 def test_unprepared_task_is_an_internal_error(grader, tmp_path):
     (tmp_path / "metric.py").write_text("x = 1\n")
     r = grader.grade(tmp_path, tmp_path / "sub.csv")
-    assert r["ok"] is False and r["error_type"] == "CompetitionNotFoundError"
+    assert r["ok"] is False and r["error_type"] == "GroundTruthError"
 
 
 def test_syntax_op_compiles_only(grader, tmp_path):
@@ -277,3 +277,27 @@ def test_a_submission_with_reordered_columns_keeps_its_slices(grader, prepared, 
     swapped = grader.grade(task_dir, reordered)
     assert swapped["ok"] and swapped["valid"], swapped
     assert swapped["scores"] == straight["scores"] and swapped["scores"]["public"] is not None
+
+
+def test_error_types_follow_mle_dojo(grader, tmp_path):
+    """validate raising anything: InvalidSubmissionError; evaluate raising anything, its own
+    InvalidSubmissionError included: EvaluationError (MLE-Dojo's gym/interface.py)."""
+    task = _fake_task(tmp_path / "strict", "    def validate_submission(self, submission, ground_truth):\n"
+                      "        raise ValueError('needs a label column')\n"
+                      "    def evaluate(self, y_true, y_pred):\n        return 1.0\n")
+    r = grader.grade(task, task / "data/private/test_answer.csv")
+    assert (r["valid"], r["error_type"], r["error"]) == (False, "InvalidSubmissionError", "needs a label column")
+    task = _fake_task(tmp_path / "late", "    def evaluate(self, y_true, y_pred):\n"
+                      "        from mledojo.metrics.base import InvalidSubmissionError\n"
+                      "        raise InvalidSubmissionError('found late')\n")
+    r = grader.grade(task, task / "data/private/test_answer.csv")
+    assert (r["valid"], r["error_type"]) == (False, "EvaluationError") and "found late" in r["error"]
+
+
+def test_evaluate_sees_the_frames_validate_normalised(grader, tmp_path):
+    """As MLE-Dojo, a metric may normalise the frames in validate_submission and rely on it."""
+    task = _fake_task(tmp_path / "normalising", "    def validate_submission(self, submission, ground_truth):\n"
+                      "        submission['seen'] = 1\n"
+                      "    def evaluate(self, y_true, y_pred):\n        return float(y_pred['seen'].sum())\n")
+    r = grader.grade(task, task / "data/private/test_answer.csv")
+    assert r["valid"] and r["scores"]["full"] > 0

@@ -17,7 +17,9 @@ Requests carry "id" (echoed back) and "op":
                 "rows": {full, public, private}, "duration_s"}  (+ "non_finite": true when a
                 score is NaN/inf, sent as null; + "slice_errors" when only a slice failed)
             -> {"id", "ok": true, "valid": false, "error_type", "error", "details"?, "duration_s"}
-            -> {"id", "ok": false, "error", "error_type": "MetricError"|"CompetitionNotFoundError"}
+            -> {"id", "ok": false, "error", "error_type": "MetricError"|"GroundTruthError"|"CompetitionNotFoundError"}
+Error types follow MLE-Dojo's grading: any exception from validate_submission is an
+InvalidSubmissionError, any from evaluate an EvaluationError, missing answers a GroundTruthError.
 - syntax    {code} -> {"id", "ok": true, "valid": true} or {..., "valid": false, "error": "..."}
 
 Unknown ops and non-JSON lines get {"id": <id or null>, "ok": false, "error": "..."}.
@@ -58,7 +60,7 @@ def load_answers(task_dir: Path):
     path = answer_path(task_dir)
     if not path.is_file():
         raise TaskError(f"answers not prepared: {path} is missing (run python -m mledojo.prepare)",
-                        "CompetitionNotFoundError")
+                        "GroundTruthError")
     key = file_key(path)
     hit = _answers.get(key[0])
     if hit is not None and hit[0] == key:
@@ -92,8 +94,8 @@ def _invalid(error_type, message, details=None):
     return reply
 
 
-def _score(metric, truth, sub):
-    value = metric.evaluate(truth.copy(), sub.copy())
+def _score(metric, truth, sub, copy=True):
+    value = metric.evaluate(truth.copy(), sub.copy()) if copy else metric.evaluate(truth, sub)
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -137,8 +139,11 @@ def grade(req: dict) -> dict:
     if sub.shape[1] == 0:
         return _invalid("InvalidSubmissionError", "submission has no columns")
 
+    # As MLE-Dojo: evaluate sees the very frames validate_submission saw (some metrics normalise them
+    # in place there). Copies, so the cached answers stay as read.
+    truth, submitted = answer.copy(), sub.copy()
     try:
-        metric.validate_submission(sub.copy(), answer.copy())
+        metric.validate_submission(submitted, truth)
     except InvalidSubmissionError as exc:
         return _invalid("InvalidSubmissionError", str(exc) or "invalid submission")
     except Exception as exc:  # as MLE-Dojo: any failure to validate means the submission is invalid
@@ -148,10 +153,8 @@ def grade(req: dict) -> dict:
         return {"valid": True}
 
     try:
-        full = _score(metric, answer, sub)
-    except InvalidSubmissionError as exc:
-        return _invalid("InvalidSubmissionError", str(exc) or "invalid submission")
-    except Exception as exc:
+        full = _score(metric, truth, submitted, copy=False)
+    except Exception as exc:  # as MLE-Dojo: any failure in evaluate, InvalidSubmissionError included
         return _invalid("EvaluationError", f"{type(exc).__name__}: {exc}", _tail(exc))
 
     mkey = (akey, seed, fraction)
