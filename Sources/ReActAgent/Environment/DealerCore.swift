@@ -1,6 +1,6 @@
-import Env
 import Foundation
 import Synchronization
+import Wire
 import ZeroMQ
 
 /// The socket thread and what it shares with callers: an outbox, the waiting requests, a wake-up pipe.
