@@ -33,10 +33,11 @@ let package = Package(
         .target(name: "Wire"),
         // The environment server: tasks, sessions, sandboxed execution, grading, storage.
         .target(name: "Env", dependencies: ["Wire", "ZeroMQ", "SQLite", "Seccomp", "CSpawn"]),
-        // The budgeted validation agent (talks to Env over ZeroMQ like any client).
-        // Prompt templates, solution script templates and the price table are resource files.
+        // The budgeted validation agent: a client of any Env server over ZeroMQ, speaking only the wire
+        // protocol (it never links the server). Prompt templates, solution script templates and the price
+        // table are resource files.
         .target(
-            name: "ReActAgent", dependencies: ["Wire", "Env", "ZeroMQ", "SQLite", "HTTPClient"],
+            name: "ReActAgent", dependencies: ["Wire", "ZeroMQ", "SQLite", "HTTPClient"],
             resources: [.copy("Resources")]),
         // The MLE-Smith task generator.
         .target(name: "Generator", dependencies: ["Env", "ReActAgent"]),

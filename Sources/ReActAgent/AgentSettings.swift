@@ -1,5 +1,5 @@
-import Env
 import Foundation
+import Wire
 
 /// Everything one `mledojo agent` invocation needs, already validated.
 public struct AgentSettings: Sendable {

@@ -1,5 +1,5 @@
-import Env
 import Foundation
+import Wire
 
 /// The summary of one agent run: what the CLI prints, `--json` emits and the database keeps.
 public struct RunReport: Sendable {

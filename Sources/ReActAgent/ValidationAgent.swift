@@ -1,5 +1,5 @@
-import Env
 import Foundation
+import Wire
 
 /// Runs the agent on a task as execution validation: measures the random reference in a probe
 /// session, plays one budgeted episode with the chosen policy, judges the verdict, and stores the

@@ -3,11 +3,11 @@ import Foundation
 /// One protocol v1 request, parsed and checked for the envelope's required fields.
 public struct Request: Sendable {
     public let id: String
-    public let action: String
+    public let action: Action
     public let session: String?
     public let params: [String: JSONValue]
 
-    public init(id: String, action: String, session: String? = nil, params: [String: JSONValue] = [:]) {
+    public init(id: String, action: Action, session: String? = nil, params: [String: JSONValue] = [:]) {
         self.id = id
         self.action = action
         self.session = session
@@ -37,7 +37,7 @@ public struct Request: Sendable {
             return fail(.badRequest, object["id"] == nil ? "missing field 'id' (a string)" : "field 'id' must be a string")
         }
         if let problem = Identifier.problem(in: id, field: "field 'id'") { return fail(problem.code, problem.message) }
-        guard let action = object["action"]?.stringValue, !action.isEmpty else {
+        guard let actionName = object["action"]?.stringValue, !actionName.isEmpty else {
             return fail(.badRequest, "missing field 'action' (a non-empty string)")
         }
         var session: String?
@@ -51,6 +51,9 @@ public struct Request: Sendable {
             guard let dictionary = value.objectValue else { return fail(.badRequest, "field 'params' must be an object") }
             params = dictionary
         }
+        // Checked last: a request with another envelope fault as well is answered BAD_REQUEST for that one.
+        let action: Action
+        do { action = try Action.named(actionName) } catch { return fail(error.code, error.message) }
         return .success(Request(id: id, action: action, session: session, params: params))
     }
 }

@@ -87,20 +87,20 @@ struct AgentRunCommand: AsyncParsableCommand {
             Console.error("mledojo agent: \(error)")
             throw ExitCode(2)
         }
-        var local: LocalEnvServer?
+        var local: LocalServer?
         let endpoint: String
         if let server {
             endpoint = server
         } else {
             say("mledojo agent: starting an in-process server on \(tasks) …")
             do {
-                let started = try await LocalEnvServer.start(
+                let started = try await LocalServer.start(
                     tasks: ProjectPaths.resolve(tasks), venv: ProjectPaths.resolve(venv), runtime: ProjectPaths.resolve(runtime))
                 local = started
                 endpoint = started.endpoint
                 for problem in started.loadProblems { say("mledojo agent: the server skipped task \(problem)") }
             } catch {
-                Console.error("mledojo agent: \(error)")
+                Console.error("mledojo agent: in-process server: \(error)")
                 throw ExitCode(2)
             }
         }

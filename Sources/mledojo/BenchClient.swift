@@ -14,10 +14,10 @@ final class BenchClient {
     }
 
     /// Sends a request and waits for its reply's `result`; throws on an error reply or a timeout.
-    func call(_ action: String, session: String? = nil, params: [String: JSONValue] = [:]) throws -> JSONValue {
+    func call(_ action: Action, session: String? = nil, params: [String: JSONValue] = [:]) throws -> JSONValue {
         counter += 1
         let id = "b\(counter)"
-        let request: JSONValue = ["v": 1, "id": .string(id), "action": .string(action), "session": .string(session),
+        let request: JSONValue = ["v": 1, "id": .string(id), "action": .string(action.rawValue), "session": .string(session),
                                   "params": .object(params)]
         try socket.send([Data(), request.encoded()])
         while true {

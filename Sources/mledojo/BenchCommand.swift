@@ -42,30 +42,30 @@ struct BenchCommand: ParsableCommand {
         let client = try BenchClient(context: context, endpoint: endpoint)
         try waitForHealth(client, server: server)
         let tasksRoot = ProjectPaths.resolve(tasks)
-        let session = try client.call("reset", params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
-        _ = try client.call("execute_code", session: session, params: ["code": "print(1)"])  // the worker is warm now
+        let session = try client.call(.reset, params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
+        _ = try client.call(.executeCode, session: session, params: ["code": "print(1)"])  // the worker is warm now
 
         var rows: [Row] = []
         let description = tasksRoot.appending(path: "\(task)/description.txt").path
         rows.append(Row("request_info round trip",
-                        server: try timed(rounds * 50) { _ = try client.call("request_info", session: session, params: ["info_type": "overview"]) },
+                        server: try timed(rounds * 50) { _ = try client.call(.requestInfo, session: session, params: ["info_type": "overview"]) },
                         fresh: try timed(rounds) { try fresh(python, "print(open('\(description)').read())") }))
         // The worker has pandas and scikit-learn imported: a fresh interpreter does the same work with the same imports.
         rows.append(Row("execute_code(\"print(1)\")",
-                        server: try timed(rounds) { try expectSuccess(client.call("execute_code", session: session, params: ["code": "print(1)"])) },
+                        server: try timed(rounds) { try expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"])) },
                         fresh: try timed(rounds) { try fresh(python, "import pandas, sklearn.ensemble; print(1)") }))
         let solution = Self.solution(dataPath: "/data")
         let freshSolution = Self.solution(dataPath: tasksRoot.appending(path: "\(task)/data/public").path)
             .replacingOccurrences(of: "to_csv('submission.csv'", with: "to_csv('\(folder.path)/fresh-submission.csv'")
         rows.append(Row("execute_code(scikit-learn solution)",
-                        server: try timed(max(3, rounds / 2)) { try expectSuccess(client.call("execute_code", session: session, params: ["code": .string(solution)])) },
+                        server: try timed(max(3, rounds / 2)) { try expectSuccess(client.call(.executeCode, session: session, params: ["code": .string(solution)])) },
                         fresh: try timed(max(3, rounds / 2)) { try fresh(python, freshSolution) }))
         rows.append(try evaluateRow(client, tasksRoot: tasksRoot, python: python))
         for clients in [1, 16] {
             let rate = try throughput(context: context, endpoint: endpoint, clients: clients)
             rows.append(Row("requests/s, \(clients) client\(clients == 1 ? "" : "s") (request_info)", rate: rate))
         }
-        _ = try? client.call("close", session: session)
+        _ = try? client.call(.close, session: session)
         client.close()
         print("mledojo bench (\(rounds) rounds per code run; ms; ratio = fresh interpreter / server)")
         print(TextTable.render(header: ["measure", "median", "p99", "fresh median", "ratio"], rows: rows.map(\.cells)))
@@ -78,7 +78,7 @@ struct BenchCommand: ParsableCommand {
             return Row("evaluate(10k-row submission)", note: "skipped: task \(bigTask) is not prepared")
         }
         let rows = csv.split(separator: "\n").count - 1
-        let session = try client.call("reset", params: ["task": .string(bigTask), "score_split": "full",
+        let session = try client.call(.reset, params: ["task": .string(bigTask), "score_split": "full",
                                                         "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
         let grade = """
             import pandas as pd, numpy as np
@@ -87,9 +87,9 @@ struct BenchCommand: ParsableCommand {
             print(float(np.sqrt(np.mean((np.log(m[c + '_x']) - np.log(m[c + '_y'])) ** 2))))
             """
         let row = Row("evaluate(\(rows)-row submission)",
-                      server: try timed(rounds) { try expectSuccess(client.call("evaluate", session: session, params: ["submission": .string(csv)])) },
+                      server: try timed(rounds) { try expectSuccess(client.call(.evaluate, session: session, params: ["submission": .string(csv)])) },
                       fresh: try timed(max(3, rounds / 2)) { try fresh(python, grade) })
-        _ = try? client.call("close", session: session)
+        _ = try? client.call(.close, session: session)
         return row
     }
 
@@ -109,15 +109,15 @@ struct BenchCommand: ParsableCommand {
                     let client = try BenchClient(context: context, endpoint: endpoint, timeoutMilliseconds: 30_000)
                     defer { client.close() }
                     // Each client drives a session of its own (a session answers one action at a time).
-                    let session = try client.call("reset", params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
-                    defer { _ = try? client.call("close", session: session) }
-                    _ = try client.call("execute_code", session: session, params: ["code": "pass"])  // its worker is warm
+                    let session = try client.call(.reset, params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
+                    defer { _ = try? client.call(.close, session: session) }
+                    _ = try client.call(.executeCode, session: session, params: ["code": "pass"])  // its worker is warm
                     opened.withLock { $0 += 1 }
                     ready.wait()
                     var count = 0
                     let deadline = deadlineBox.withLock { $0 }
                     while Date() < deadline {
-                        _ = try client.call("request_info", session: session, params: ["info_type": "name"])
+                        _ = try client.call(.requestInfo, session: session, params: ["info_type": "name"])
                         count += 1
                     }
                     total.withLock { $0 += count }
@@ -138,7 +138,7 @@ struct BenchCommand: ParsableCommand {
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             guard server.isRunning else { throw BenchError("the server exited with status \(server.terminationStatus)") }
-            if (try? client.call("health")) != nil { return }
+            if (try? client.call(.health)) != nil { return }
             usleep(100_000)
         }
         throw BenchError("the server did not answer health within 120 s")

@@ -22,12 +22,12 @@ struct EnvServerTests {
     @Test func answersOverARealSocket() async throws {
         let folder = try await TestServer.with { server in
             try await exchange(with: server)
-            return server.directory.url
+            return server.directory
         }
         #expect(!FileManager.default.fileExists(atPath: folder.path))
     }
 
-    private func exchange(with server: TestServer) async throws {
+    private func exchange(with server: LocalServer) async throws {
         #expect(server.endpoint.hasPrefix("ipc://"))
         #expect(server.server.loadProblems.isEmpty, "\(server.server.loadProblems)")
         let client = try DealerClient(endpoint: server.endpoint)

@@ -33,8 +33,8 @@ struct SessionStateTests {
 
     @Test func stepActionBeginsRunningAndFinishReturnsToIdle() throws {
         var state = state()
-        #expect(try state.begin("execute_code", at: now) == 1)
-        #expect(state.phase == .running(action: "execute_code"))
+        #expect(try state.begin(.executeCode, at: now) == 1)
+        #expect(state.phase == .running(action: .executeCode))
         #expect(state.isRunning && state.stepsUsed == 1 && state.stepsLeft == 4)
         #expect(state.finish(score: nil, calculator: higher) == 0)
         #expect(state.phase == .idle)
@@ -43,33 +43,33 @@ struct SessionStateTests {
 
     @Test func everyStepActionSpendsAStep() throws {
         var state = state(steps: 10)
-        for action in SessionState.stepActions.sorted() {
+        for action in Action.allCases.filter(\.spendsStep) {
             _ = try state.begin(action, at: now)
             state.finish(score: nil, calculator: higher)
         }
-        #expect(state.stepsUsed == SessionState.stepActions.count)
+        #expect(state.stepsUsed == Action.allCases.filter(\.spendsStep).count)
     }
 
     @Test func anyActionWhileRunningIsBusy() throws {
         var state = state()
-        _ = try state.begin("validate_code", at: now)
-        for action in ["execute_code", "evaluate", "close", "request_info"] {
+        _ = try state.begin(.validateCode, at: now)
+        for action in [Action.executeCode, .evaluate, .close, .requestInfo] {
             #expect(errorCode { _ = try state.begin(action, at: now) } == .busy)
         }
         #expect(state.stepsUsed == 1)
-        #expect(state.phase == .running(action: "validate_code"))
+        #expect(state.phase == .running(action: .validateCode))
     }
 
     @Test func sequenceNumbersCountEveryBegunAction() throws {
         var state = state()
-        #expect(try state.begin("reset", at: now) == 1)
+        #expect(try state.begin(.reset, at: now) == 1)
         #expect(!state.isRunning)  // not a step action
-        #expect(try state.begin("request_info", at: now) == 2)
+        #expect(try state.begin(.requestInfo, at: now) == 2)
         state.finish(score: nil, calculator: higher)
-        #expect(try state.begin("evaluate", at: now) == 3)
-        #expect(errorCode { _ = try state.begin("evaluate", at: now) } == .busy)  // refused: no number spent
+        #expect(try state.begin(.evaluate, at: now) == 3)
+        #expect(errorCode { _ = try state.begin(.evaluate, at: now) } == .busy)  // refused: no number spent
         state.finish(score: nil, calculator: higher)
-        #expect(try state.begin("close", at: now) == 4)
+        #expect(try state.begin(.close, at: now) == 4)
         #expect(state.nextSequence == 5)
         #expect(state.stepsUsed == 2)
     }
@@ -77,20 +77,20 @@ struct SessionStateTests {
     @Test func budgetExhaustedWhenStepsRunOut() throws {
         var state = state(steps: 2)
         for _ in 0..<2 {
-            _ = try state.begin("request_info", at: now)
+            _ = try state.begin(.requestInfo, at: now)
             state.finish(score: nil, calculator: higher)
         }
         #expect(state.stepsLeft == 0 && state.isTruncated(at: now))
-        #expect(errorCode { _ = try state.begin("execute_code", at: now) } == .budgetExhausted)
+        #expect(errorCode { _ = try state.begin(.executeCode, at: now) } == .budgetExhausted)
         #expect(state.stepsUsed == 2 && state.nextSequence == 3 && !state.isRunning)
-        #expect(try state.begin("close", at: now) == 3)  // closing is still possible
+        #expect(try state.begin(.close, at: now) == 3)  // closing is still possible
     }
 
     @Test func budgetExhaustedWhenTimeRunsOut() {
         var state = state(seconds: 60, createdAt: now.addingTimeInterval(-61))
         #expect(state.timeLeft(at: now) == 0)
         #expect(state.isTruncated(at: now))
-        #expect(errorCode { _ = try state.begin("evaluate", at: now) } == .budgetExhausted)
+        #expect(errorCode { _ = try state.begin(.evaluate, at: now) } == .budgetExhausted)
         #expect(state.stepsUsed == 0)
         let fresh = self.state(seconds: 60, createdAt: now.addingTimeInterval(-30))
         #expect(fresh.timeLeft(at: now) == 30)
@@ -100,10 +100,10 @@ struct SessionStateTests {
         var state = state()
         state.close()
         #expect(state.isClosed)
-        for action in ["request_info", "execute_code", "evaluate", "validate_code"] {
+        for action in [Action.requestInfo, .executeCode, .evaluate, .validateCode] {
             #expect(errorCode { _ = try state.begin(action, at: now) } == .sessionClosed)
         }
-        #expect(try state.begin("close", at: now) == 1)
+        #expect(try state.begin(.close, at: now) == 1)
         #expect(state.isClosed && state.stepsUsed == 0)
     }
 
@@ -137,16 +137,16 @@ struct SessionStateTests {
 
     @Test func rewardsAccumulate() throws {
         var state = state(mode: .normalized)
-        _ = try state.begin("evaluate", at: now)
+        _ = try state.begin(.evaluate, at: now)
         #expect(state.finish(score: score(0.25), calculator: higher) == 0.25)
-        _ = try state.begin("evaluate", at: now)
+        _ = try state.begin(.evaluate, at: now)
         #expect(state.finish(score: score(0.5), calculator: higher) == 0.5)
         #expect(state.totalReward == 0.75)
     }
 
     @Test func recoverAfterRestartTurnsRunningIntoIdle() throws {
         var running = state()
-        _ = try running.begin("execute_code", at: now)
+        _ = try running.begin(.executeCode, at: now)
         running.recoverAfterRestart()
         #expect(running.phase == .idle)
         #expect(running.stepsUsed == 1)  // the step stays spent
@@ -160,10 +160,10 @@ struct SessionStateTests {
     @Test(arguments: [false, true])
     func codableRoundTrip(running: Bool) throws {
         var state = state(mode: .delta)
-        _ = try state.begin("evaluate", at: now)
+        _ = try state.begin(.evaluate, at: now)
         state.finish(score: SubmissionScore(raw: 0.8, position: 0.5, normalized: 0.7, full: 0.81, publicSlice: 0.8, privateSlice: 0.79),
                      calculator: higher)
-        if running { _ = try state.begin("execute_code", at: now) } else { state.close() }
+        if running { _ = try state.begin(.executeCode, at: now) } else { state.close() }
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         let decoder = JSONDecoder()

@@ -15,8 +15,8 @@ struct StoreTests {
                      scoreSplit: .full, rewardMode: .normalized, createdAt: created)
     }
 
-    private func step(_ sequence: Int, _ action: String, params: [String: JSONValue] = [:], ok: Bool = true) -> StepRecord {
-        let request: JSONValue = ["v": 1, "id": .string("r\(sequence)"), "action": .string(action), "params": .object(params)]
+    private func step(_ sequence: Int, _ action: Action, params: [String: JSONValue] = [:], ok: Bool = true) -> StepRecord {
+        let request: JSONValue = ["v": 1, "id": .string("r\(sequence)"), "action": .string(action.rawValue), "params": .object(params)]
         let reply = ok ? Reply.success(id: "r\(sequence)", result: ["n": .number(Double(sequence))])
             : Reply.failure(id: "r\(sequence)", error: EnvError(.timeout, "slow"))
         return StepRecord(sequence: sequence, action: action, request: request, reply: reply,
@@ -27,11 +27,11 @@ struct StoreTests {
     /// Opens a session, runs one graded step on it and stores both; returns the state after them.
     private func seed(_ store: Store, _ id: String, workspace: URL) async throws -> SessionState {
         var state = state(id)
-        let resetSequence = try state.begin("reset", at: created)
-        try await store.createSession(state, workspace: workspace, reset: step(resetSequence, "reset", params: ["task": "penguins-species"]))
-        let sequence = try state.begin("execute_code", at: created)
+        let resetSequence = try state.begin(.reset, at: created)
+        try await store.createSession(state, workspace: workspace, reset: step(resetSequence, .reset, params: ["task": "penguins-species"]))
+        let sequence = try state.begin(.executeCode, at: created)
         state.finish(score: SubmissionScore(raw: 0.75, normalized: 0.75, full: 0.75), calculator: calculator)
-        try await store.recordStep(step(sequence, "execute_code", params: ["code": "print(1)"]), state: state)
+        try await store.recordStep(step(sequence, .executeCode, params: ["code": "print(1)"]), state: state)
         return state
     }
 
@@ -65,9 +65,9 @@ struct StoreTests {
         defer { folder.remove() }
         let store = try Store(path: folder.url.appending(path: "db.sqlite").path)
         var state = try await seed(store, "s1", workspace: folder.url)
-        let sequence = try state.begin("evaluate", at: created)
+        let sequence = try state.begin(.evaluate, at: created)
         state.finish(score: nil, calculator: calculator)
-        try await store.recordStep(step(sequence, "evaluate", ok: false), state: state)
+        try await store.recordStep(step(sequence, .evaluate, ok: false), state: state)
         let last = try #require(try await store.steps(of: "s1").last)
         #expect(last["ok"] == false && last["artifacts"] == .null)
         #expect(last["reply"]?["error"]?["code"] == "TIMEOUT")
@@ -102,7 +102,7 @@ struct StoreTests {
             let store = try Store(path: path)
             state = try await seed(store, "s1", workspace: folder.url)
             state.close()
-            try await store.recordStep(step(3, "close"), state: state)
+            try await store.recordStep(step(3, .close), state: state)
         }
         let reopened = try Store(path: path)
         let loaded = try #require(try await reopened.loadSession("s1"))
@@ -121,9 +121,9 @@ struct StoreTests {
         let store = try Store(path: folder.url.appending(path: "db.sqlite").path)
         for id in ["a", "b", "c"] { _ = try await seed(store, id, workspace: folder.url) }
         var closing = try #require(try await store.loadSession("b")).state
-        _ = try closing.begin("close", at: created)
+        _ = try closing.begin(.close, at: created)
         closing.close()
-        try await store.recordStep(step(closing.nextSequence - 1, "close"), state: closing)
+        try await store.recordStep(step(closing.nextSequence - 1, .close), state: closing)
         let counts = try await store.sessionCounts()
         #expect(counts.open == 2 && counts.total == 3)
     }
@@ -136,7 +136,7 @@ struct StoreTests {
         var after = before
         after.close()
         // Sequence 2 is taken: the step insert fails, so the state update must roll back with it.
-        await #expect(throws: SQLiteError.self) { try await store.recordStep(step(2, "close"), state: after) }
+        await #expect(throws: SQLiteError.self) { try await store.recordStep(step(2, .close), state: after) }
         #expect(try await store.loadSession("s1")?.state == before)
         #expect(try await store.steps(of: "s1").count == 2)
     }
@@ -147,7 +147,7 @@ struct StoreTests {
         let store = try Store(path: folder.url.appending(path: "db.sqlite").path)
         _ = try await seed(store, "s1", workspace: folder.url)
         await #expect(throws: SQLiteError.self) {
-            try await store.createSession(state("s1"), workspace: folder.url, reset: step(1, "reset"))
+            try await store.createSession(state("s1"), workspace: folder.url, reset: step(1, .reset))
         }
         #expect(try await store.steps(of: "s1").count == 2)
     }

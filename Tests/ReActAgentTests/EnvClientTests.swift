@@ -18,14 +18,14 @@ struct EnvClientTests {
             #expect(tasks.contains { $0.id == "penguins-species" && $0.metric == "macro_f1" && $0.higherIsBetter })
             await #expect(throws: EnvClientError.self) { _ = try await env.reset(task: "no-such-task", budget: .init(maxSteps: 1, timeLimitSeconds: 10, execTimeoutSeconds: 5)) }
             do {
-                _ = try await env.step(session: "s_missing", action: "request_info", params: ["info_type": "overview"], execTimeoutSeconds: 5)
+                _ = try await env.step(session: "s_missing", action: .requestInfo, params: ["info_type": "overview"], execTimeoutSeconds: 5)
                 Issue.record("expected NO_SUCH_SESSION")
             } catch let error as EnvClientError {
                 #expect(error.serverCode == .noSuchSession)
             }
             let (session, first) = try await env.reset(task: "penguins-species", budget: .init(maxSteps: 2, timeLimitSeconds: 60, execTimeoutSeconds: 30))
             #expect(first.action == "reset" && first.stepsLeft == 2)
-            let info = try await env.step(session: session, action: "request_info", params: ["info_type": "name"], execTimeoutSeconds: 30)
+            let info = try await env.step(session: session, action: .requestInfo, params: ["info_type": "name"], execTimeoutSeconds: 30)
             #expect(info.infoContent == "penguins-species" && info.stepsUsed == 1)
             let closed = try await env.close(session: session)
             #expect(closed.terminated && closed.final != nil)

@@ -17,7 +17,7 @@ struct RequestTests {
     @Test func aFullRequestParses() throws {
         let text = #"{"v":1,"id":"r1","action":"execute_code","session":"s9","params":{"code":"print(1)","n":2}}"#
         let request = try Request.parse(Data(text.utf8)).get()
-        #expect(request.id == "r1" && request.action == "execute_code" && request.session == "s9")
+        #expect(request.id == "r1" && request.action == .executeCode && request.session == "s9")
         #expect(request.params == ["code": "print(1)", "n": 2])
         #expect(try request.string("code") == "print(1)")
         #expect(try request.requireSession() == "s9")
@@ -72,7 +72,7 @@ struct RequestTests {
     }
 
     @Test func parameterAccessorsCheckTypes() throws {
-        let request = Request(id: "r", action: "reset", params: ["task": 5, "mode": nil, "name": "x"])
+        let request = Request(id: "r", action: .reset, params: ["task": 5, "mode": nil, "name": "x"])
         #expect(throws: EnvError(.badRequest, "parameter 'task' must be a string")) { try request.string("task") }
         #expect(throws: EnvError.self) { try request.string("missing") }
         #expect(try request.optionalString("mode") == nil)

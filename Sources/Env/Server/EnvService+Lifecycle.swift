@@ -20,7 +20,7 @@ extension EnvService {
         if state.isClosed {
             let task = try task(state.taskID)
             let outcome = StepOutcome(success: true, feedback: "The session was already closed.", result: [:])
-            var observation = Observation.build(action: "close", state: state, outcome: outcome, reward: 0, now: Date())
+            var observation = Observation.build(action: .close, state: state, outcome: outcome, reward: 0, now: Date())
             if case .object(var fields) = observation {
                 fields["final"] = finalGrade(state, task: task)
                 observation = .object(fields)

@@ -24,7 +24,7 @@ extension EnvService {
         var state = SessionState(sessionID: sessionID, taskID: task.id, budget: budget, scoreSplit: split,
                                  rewardMode: rewardMode, createdAt: Date(), limits: limits, sandboxUID: uid,
                                  persistentKernel: kernel == "persistent")
-        let sequence = try state.begin("reset", at: Date())
+        let sequence = try state.begin(.reset, at: Date())
         await workers.prewarm(sessionID, folders: folders, uid: uid, limits: limits)
         let dataPath = sandbox.agentDataPath(folders.publicData)
         let workspacePath = sandbox.agentWorkspacePath(folders.workspace)
@@ -35,9 +35,9 @@ extension EnvService {
             Read the task with request_info("overview"); data is at \(dataPath), write submission.csv in \(workspacePath).
             """
         let outcome = StepOutcome(success: true, feedback: feedback, result: [:])
-        let observation = Observation.build(action: "reset", state: state, outcome: outcome, reward: 0, now: Date())
+        let observation = Observation.build(action: .reset, state: state, outcome: outcome, reward: 0, now: Date())
         let result: JSONValue = ["session": .string(sessionID), "task": .string(task.id), "observation": observation]
-        let step = StepRecord(sequence: sequence, action: "reset", request: request.stored,
+        let step = StepRecord(sequence: sequence, action: .reset, request: request.stored,
                               reply: .success(id: request.id, result: result), at: Date(), durationSeconds: 0)
         await sessions.add(state, workspace: folders.workspace)
         try await store.createSession(state, workspace: folders.workspace, reset: step)
@@ -70,6 +70,6 @@ extension EnvService {
 extension Request {
     /// The request as stored with its step.
     var stored: JSONValue {
-        ["v": 1, "id": .string(id), "action": .string(action), "session": .string(session), "params": .object(params)]
+        ["v": 1, "id": .string(id), "action": .string(action.rawValue), "session": .string(session), "params": .object(params)]
     }
 }

@@ -78,18 +78,16 @@ public final class EnvService: Sendable {
         do {
             // Actions that store a step answer with the reply they stored; the others with their result.
             switch request.action {
-            case "health": return .success(id: request.id, result: try await health())
-            case "list_tasks": return .success(id: request.id, result: .object(["tasks": .array(catalog.all.map(\.summary))]))
-            case "reset": return try await offTheSocketThread { try await self.reset(request) }
-            case "request_info": return try await requestInfo(request)
-            case "validate_code": return try await offTheSocketThread { try await self.runCode(request, grading: false) }
-            case "execute_code": return try await offTheSocketThread { try await self.runCode(request, grading: true) }
-            case "evaluate": return try await offTheSocketThread { try await self.evaluate(request) }
-            case "get_history": return .success(id: request.id, result: try await offTheSocketThread { try await self.history(request) })
-            case "close": return try await offTheSocketThread { try await self.close(request) }
-            case "cancel": return .success(id: request.id, result: try await cancel(request))
-            default:
-                throw EnvError(.unknownAction, "unknown action '\(request.action)'; known: \(Self.actions.joined(separator: ", "))")
+            case .health: return .success(id: request.id, result: try await health())
+            case .listTasks: return .success(id: request.id, result: .object(["tasks": .array(catalog.all.map(\.summary))]))
+            case .reset: return try await offTheSocketThread { try await self.reset(request) }
+            case .requestInfo: return try await requestInfo(request)
+            case .validateCode: return try await offTheSocketThread { try await self.runCode(request, grading: false) }
+            case .executeCode: return try await offTheSocketThread { try await self.runCode(request, grading: true) }
+            case .evaluate: return try await offTheSocketThread { try await self.evaluate(request) }
+            case .getHistory: return .success(id: request.id, result: try await offTheSocketThread { try await self.history(request) })
+            case .close: return try await offTheSocketThread { try await self.close(request) }
+            case .cancel: return .success(id: request.id, result: try await cancel(request))
             }
         } catch let error as StoredFailure {
             return error.reply
@@ -118,18 +116,13 @@ public final class EnvService: Sendable {
     public func reapIdleSessions() async {
         for sessionID in await sessions.idle(olderThan: configuration.sessionIdleSeconds) {
             await workers.retire(sessionID)
-            let request = Request(id: "reaper", action: "close", session: sessionID)
+            let request = Request(id: "reaper", action: .close, session: sessionID)
             _ = try? await performStep(request, closing: true) { _ in
                 StepOutcome(success: true, feedback: "Session closed by the server after \(Int(self.configuration.sessionIdleSeconds)) s idle.",
                             result: [:])
             }
         }
     }
-
-    static let actions = [
-        "health", "list_tasks", "reset", "request_info", "validate_code", "execute_code", "evaluate",
-        "get_history", "close", "cancel",
-    ]
 
     private func health() async throws -> JSONValue {
         let counts = try await store.sessionCounts()

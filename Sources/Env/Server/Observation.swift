@@ -14,11 +14,11 @@ struct StepOutcome: Sendable {
 
 /// Builds observations: MLE-Dojo's keys, so its agents work unchanged, plus ours.
 enum Observation {
-    static func build(action: String, state: SessionState, outcome: StepOutcome, reward: Double, now: Date,
+    static func build(action: Action, state: SessionState, outcome: StepOutcome, reward: Double, now: Date,
                       terminated: Bool = false) -> JSONValue {
         let status: JSONValue = outcome.success ? "SUCCESS" : "FAILED"
         return [
-            "action": .string(action),
+            "action": .string(action.rawValue),
             "action_status": status,
             "feedback": ["base": ["feedback_status": status, "feedback": .string(outcome.feedback)]],
             "current_raw_score": .number(state.current?.raw),
@@ -35,12 +35,8 @@ enum Observation {
     }
 
     static func budget(_ state: SessionState, now: Date) -> JSONValue {
-        [
-            "steps_used": .number(Double(state.stepsUsed)), "steps_left": .number(Double(state.stepsLeft)),
-            "max_steps": .number(Double(state.budget.maxSteps)),
-            "time_left_s": .number((state.timeLeft(at: now) * 1000).rounded() / 1000),
-            "time_limit_s": .number(state.budget.timeLimitSeconds),
-            "exec_timeout_s": .number(state.budget.execTimeoutSeconds),
-        ]
+        BudgetStatus(stepsUsed: state.stepsUsed, stepsLeft: state.stepsLeft, maxSteps: state.budget.maxSteps,
+                     timeLeftSeconds: state.timeLeft(at: now), timeLimitSeconds: state.budget.timeLimitSeconds,
+                     execTimeoutSeconds: state.budget.execTimeoutSeconds).json
     }
 }

@@ -23,7 +23,7 @@ public actor SessionRegistry {
     }
 
     /// Starts `action` on a session: checks it is open, idle and within budget; returns its step number.
-    func begin(_ sessionID: String, action: String, at now: Date) async throws -> (sequence: Int, state: SessionState, workspace: URL) {
+    func begin(_ sessionID: String, action: Action, at now: Date) async throws -> (sequence: Int, state: SessionState, workspace: URL) {
         let key = try await load(sessionID)
         guard var entry = entries[key] else { throw EnvError(.noSuchSession, "no session '\(sessionID)'") }
         let sequence = try entry.state.begin(action, at: now)

@@ -5,12 +5,9 @@ import Foundation
 public struct SessionState: Sendable, Codable, Equatable {
     public enum Phase: Sendable, Codable, Equatable {
         case idle
-        case running(action: String)
+        case running(action: Action)
         case closed
     }
-
-    /// Actions that spend one step of the budget.
-    public static let stepActions: Set<String> = ["request_info", "validate_code", "execute_code", "evaluate"]
 
     public let sessionID: String
     public let taskID: String
@@ -27,7 +24,7 @@ public struct SessionState: Sendable, Codable, Equatable {
     public private(set) var phase: Phase = .idle
     public private(set) var stepsUsed = 0
     public private(set) var actionCount = 0
-    public private(set) var lastAction: String?
+    public private(set) var lastAction: Action?
     public private(set) var nextSequence = 1
     public private(set) var current: SubmissionScore?
     public private(set) var best: SubmissionScore?
@@ -58,15 +55,15 @@ public struct SessionState: Sendable, Codable, Equatable {
     public func isTruncated(at now: Date) -> Bool { stepsLeft == 0 || timeLeft(at: now) <= 0 }
 
     /// Starts an action; step actions spend a step. Returns the sequence number the step is stored under.
-    public mutating func begin(_ action: String, at now: Date) throws(EnvError) -> Int {
+    public mutating func begin(_ action: Action, at now: Date) throws(EnvError) -> Int {
         switch phase {
-        case .closed where action != "close":
+        case .closed where action != .close:
             throw EnvError(.sessionClosed, "session \(sessionID) is closed")
         case .running(let inFlight):
             throw EnvError(.busy, "session \(sessionID) is still running '\(inFlight)'; wait for it or send cancel")
         default: break
         }
-        if Self.stepActions.contains(action) {
+        if action.spendsStep {
             if stepsLeft == 0 {
                 throw EnvError(.budgetExhausted, "all \(budget.maxSteps) steps of this session are used")
             }
@@ -110,7 +107,7 @@ public struct SessionState: Sendable, Codable, Equatable {
 
     /// MLE-Dojo's `history_summary` line.
     public var historySummary: String {
-        "Total Actions: \(actionCount), Last Action: \(lastAction ?? "none")"
+        "Total Actions: \(actionCount), Last Action: \(lastAction?.rawValue ?? "none")"
     }
 }
 
@@ -125,7 +122,7 @@ extension SessionState {
         }
         return [
             "phase": .string(phaseName), "steps_used": .number(Double(stepsUsed)),
-            "action_count": .number(Double(actionCount)), "last_action": .string(lastAction),
+            "action_count": .number(Double(actionCount)), "last_action": .string(lastAction?.rawValue),
             "next_sequence": .number(Double(nextSequence)), "total_reward": .number(totalReward),
             "current": current.map(Self.json) ?? .null, "best": best.map(Self.json) ?? .null,
         ]
@@ -136,7 +133,7 @@ extension SessionState {
         phase = progress["phase"]?.stringValue == "closed" ? .closed : .idle
         stepsUsed = progress["steps_used"]?.integerValue ?? 0
         actionCount = progress["action_count"]?.integerValue ?? 0
-        lastAction = progress["last_action"]?.stringValue
+        lastAction = progress["last_action"]?.stringValue.flatMap(Action.init(rawValue:))
         nextSequence = progress["next_sequence"]?.integerValue ?? 1
         totalReward = progress["total_reward"]?.numberValue ?? 0
         current = progress["current"].flatMap(Self.score)

@@ -121,7 +121,7 @@ public actor Store {
     private func insert(_ step: StepRecord, sessionID: String) throws {
         try database.run(
             "INSERT INTO steps (session_id, seq, action, request, reply, ok, at, duration_s, artifacts) VALUES (?,?,?,?,?,?,?,?,?)",
-            [.text(sessionID), .integer(Int64(step.sequence)), .text(step.action), .text(step.request.encodedString()),
+            [.text(sessionID), .integer(Int64(step.sequence)), .text(step.action.rawValue), .text(step.request.encodedString()),
              .text(String(decoding: step.reply.bytes, as: UTF8.self)), .integer(step.reply.value["ok"]?.boolValue == true ? 1 : 0),
              .text(Self.timestamp(step.at)), .real(step.durationSeconds),
              step.artifacts.map { .text($0.encodedString()) } ?? .null])
@@ -142,14 +142,14 @@ public actor Store {
 /// One step as stored: the request as received and the reply as sent (its very bytes).
 public struct StepRecord: Sendable {
     public var sequence: Int
-    public var action: String
+    public var action: Action
     public var request: JSONValue
     public var reply: EncodedReply
     public var at: Date
     public var durationSeconds: Double
     public var artifacts: JSONValue?
 
-    public init(sequence: Int, action: String, request: JSONValue, reply: EncodedReply, at: Date, durationSeconds: Double,
+    public init(sequence: Int, action: Action, request: JSONValue, reply: EncodedReply, at: Date, durationSeconds: Double,
                 artifacts: JSONValue? = nil) {
         self.sequence = sequence
         self.action = action
@@ -160,7 +160,7 @@ public struct StepRecord: Sendable {
         self.artifacts = artifacts
     }
 
-    public init(sequence: Int, action: String, request: JSONValue, reply: JSONValue, at: Date, durationSeconds: Double,
+    public init(sequence: Int, action: Action, request: JSONValue, reply: JSONValue, at: Date, durationSeconds: Double,
                 artifacts: JSONValue? = nil) {
         self.init(sequence: sequence, action: action, request: request, reply: EncodedReply(reply), at: at,
                   durationSeconds: durationSeconds, artifacts: artifacts)

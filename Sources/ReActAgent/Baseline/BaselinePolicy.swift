@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// The LLM-free policy: reads the task (overview, data structure, sample submission, metric,
 /// metadata), runs a linear solution and a gradient-boosting one, falls back to a prior/median

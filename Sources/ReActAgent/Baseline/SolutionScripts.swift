@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// The Python scripts the baseline policy runs, rendered from `Resources/Solutions/*.py`.
 public struct SolutionScripts: Sendable {

@@ -1,5 +1,5 @@
-import Env
 import Foundation
+import Wire
 
 /// What the baseline policy learned about a task from `request_info`: enough to pick and configure
 /// its solution script (the script itself reads the data and decides the details).

@@ -1,52 +1,43 @@
-import Env
 import Foundation
 import Synchronization
+import Wire
 import ZeroMQ
 
-/// The socket thread and what it shares with callers: an outbox, the waiting requests, a wake-up pipe.
+/// The DEALER socket's thread (`ZMQSocketThread`) and what it shares with callers: an outbox and the
+/// waiting requests. Requests libzmq could not take yet wait beside the socket, in order.
 final class DealerCore: Sendable {
-    private let context = ZMQContext()
+    private let thread: ZMQSocketThread<[Data]>
     private let outbox = Mutex<[Data]>([])
     private let waiting = Mutex<[String: CheckedContinuation<Result<Data, EnvClientError>, Never>]>([:])
-    private let stopping = Atomic<Bool>(false)
     private let counter = Atomic<Int>(0)
     private let prefix = "agent-\(UUID().uuidString.prefix(8).lowercased())"
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
-    private let connectResult = Mutex<Result<Void, EnvClientError>?>(nil)
 
-    private init(wakeRead: Int32, wakeWrite: Int32) {
-        self.wakeRead = wakeRead
-        self.wakeWrite = wakeWrite
-    }
-
-    deinit {
-        Foundation.close(wakeRead)
-        Foundation.close(wakeWrite)
+    private init(thread: ZMQSocketThread<[Data]>) {
+        self.thread = thread
     }
 
     static func start(endpoint: String) throws(EnvClientError) -> DealerCore {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw .connection("cannot create a wake-up pipe") }
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        let core = DealerCore(wakeRead: fds[0], wakeWrite: fds[1])
-        let thread = Thread { core.serve(endpoint: endpoint) }
-        thread.name = "env-client"
-        thread.start()
-        while true {
-            if let result = core.connectResult.withLock({ $0 }) {
-                try result.get()
-                return core
-            }
-            usleep(500)
+        let core: DealerCore
+        do { core = DealerCore(thread: try ZMQSocketThread(state: [])) } catch { throw .connection("cannot create a wake-up pipe") }
+        do {
+            _ = try core.thread.start(
+                name: "env-client", kind: .dealer,
+                open: { socket in
+                    try socket.connect(endpoint)
+                    return endpoint
+                },
+                turn: { core.turn() },
+                onStop: { core.failAll(.closed) })
+        } catch {
+            throw .connection("\(endpoint): \(error)")
         }
+        return core
     }
 
     func nextID() -> String { "\(prefix)-\(counter.add(1, ordering: .relaxed).newValue)" }
 
     func stop() {
-        stopping.store(true, ordering: .relaxed)
-        wake()
+        thread.requestStop()
         failAll(.closed)
     }
 
@@ -59,10 +50,10 @@ final class DealerCore: Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 waiting.withLock { $0[id] = continuation }
-                if stopping.load(ordering: .relaxed) { resolve(id, .failure(.closed)); return }
+                if thread.isStopping { resolve(id, .failure(.closed)); return }
                 if Task.isCancelled { resolve(id, .failure(.cancelled)); return }
                 outbox.withLock { $0.append(payload) }
-                wake()
+                thread.wake()
             }
         } onCancel: {
             resolve(id, .failure(.cancelled))
@@ -80,40 +71,23 @@ final class DealerCore: Sendable {
         for continuation in all.values { continuation.resume(returning: .failure(error)) }
     }
 
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
-    }
-
-    private func serve(endpoint: String) {
-        let socket: ZMQSocket
-        do {
-            socket = try ZMQSocket(context: context, kind: .dealer)
-            try socket.connect(endpoint)
-        } catch {
-            connectResult.withLock { $0 = .failure(.connection("\(endpoint): \(error)")) }
-            return
-        }
-        connectResult.withLock { $0 = .success(()) }
-        var drain = [UInt8](repeating: 0, count: 256)
-        var unsent: [Data] = []
-        while !stopping.load(ordering: .relaxed) {
-            let ready = (try? socket.poll(alsoWatching: wakeRead, timeoutMilliseconds: unsent.isEmpty ? 200 : 5))
-                ?? (socket: false, fileDescriptor: false)
-            if ready.fileDescriptor { while read(wakeRead, &drain, drain.count) > 0 {} }
-            unsent += outbox.withLock { box in defer { box = [] }; return box }
+    /// One turn of the socket's thread: send what callers queued (in order, until libzmq is full), then
+    /// receive every reply waiting.
+    private func turn() -> ZMQSocketThread<[Data]>.Pace {
+        let queued = outbox.withLock { box in defer { box = [] }; return box }
+        let (replies, allSent) = thread.withSocket { socket, unsent -> ([Data], Bool) in
+            unsent += queued
             while let payload = unsent.first {
                 // The REQ-compatible envelope: an empty delimiter, then the payload.
                 do { try socket.send([Data(), payload], dontWait: true) } catch { break }
                 unsent.removeFirst()
             }
-            guard ready.socket else { continue }
-            while let frames = try? socket.receive(dontWait: true) {
-                deliver(frames.last ?? Data())
-            }
-        }
-        socket.close()
-        failAll(.closed)
+            var replies: [Data] = []
+            while let frames = try? socket.receive(dontWait: true) { replies.append(frames.last ?? Data()) }
+            return (replies, unsent.isEmpty)
+        } ?? ([], true)
+        replies.forEach(deliver)
+        return .wait(milliseconds: allSent ? 200 : 5)
     }
 
     private func deliver(_ payload: Data) {

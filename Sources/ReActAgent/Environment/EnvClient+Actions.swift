@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 extension EnvClient {
     /// Seconds to wait for actions that run no code.
@@ -8,19 +8,19 @@ extension EnvClient {
 
     /// `health`.
     public func health(timeoutSeconds: Double = 10) async throws(EnvClientError) -> JSONValue {
-        try await call("health", timeoutSeconds: timeoutSeconds)
+        try await call(.health, timeoutSeconds: timeoutSeconds)
     }
 
     /// `list_tasks`: the tasks the server has.
     public func listTasks() async throws(EnvClientError) -> [TaskListing] {
-        let result = try await call("list_tasks", timeoutSeconds: Self.quickTimeoutSeconds)
+        let result = try await call(.listTasks, timeoutSeconds: Self.quickTimeoutSeconds)
         guard let tasks = result["tasks"]?.arrayValue else { throw .malformedReply("list_tasks without 'tasks'") }
         return tasks.compactMap(TaskListing.init)
     }
 
     /// `reset`: a new session on `task` with the given budget; returns the session id and the first observation.
-    public func reset(task: String, budget: SessionBudget) async throws(EnvClientError) -> (session: String, observation: ObservationView) {
-        let result = try await call("reset", params: ["task": .string(task), "budget": budget.json], timeoutSeconds: Self.quickTimeoutSeconds)
+    public func reset(task: String, budget: Budget) async throws(EnvClientError) -> (session: String, observation: ObservationView) {
+        let result = try await call(.reset, params: ["task": .string(task), "budget": budget.json], timeoutSeconds: Self.quickTimeoutSeconds)
         guard let session = result["session"]?.stringValue, let observation = result["observation"] else {
             throw .malformedReply("reset without 'session' or 'observation'")
         }
@@ -29,21 +29,20 @@ extension EnvClient {
 
     /// One step action (`request_info`, `validate_code`, `execute_code`, `evaluate`); code actions wait
     /// up to the run limit plus a grace period.
-    public func step(session: String, action: String, params: [String: JSONValue],
+    public func step(session: String, action: Action, params: [String: JSONValue],
                      execTimeoutSeconds: Double) async throws(EnvClientError) -> ObservationView {
-        let runsCode = action == "validate_code" || action == "execute_code"
-        let timeout = runsCode ? execTimeoutSeconds + Self.runGraceSeconds : Self.quickTimeoutSeconds
+        let timeout = action.runsCode ? execTimeoutSeconds + Self.runGraceSeconds : Self.quickTimeoutSeconds
         return ObservationView(try await call(action, session: session, params: params, timeoutSeconds: timeout))
     }
 
     /// `close`: ends the session; the observation carries `final`.
     public func close(session: String) async throws(EnvClientError) -> ObservationView {
-        ObservationView(try await call("close", session: session, timeoutSeconds: Self.quickTimeoutSeconds))
+        ObservationView(try await call(.close, session: session, timeoutSeconds: Self.quickTimeoutSeconds))
     }
 
     /// `cancel`: stops a run in flight.
     @discardableResult
     public func cancel(session: String) async throws(EnvClientError) -> Bool {
-        try await call("cancel", session: session, timeoutSeconds: Self.quickTimeoutSeconds)["cancelled"]?.boolValue ?? false
+        try await call(.cancel, session: session, timeoutSeconds: Self.quickTimeoutSeconds)["cancelled"]?.boolValue ?? false
     }
 }

@@ -1,6 +1,6 @@
-import Env
 import Foundation
 import Synchronization
+import Wire
 import ZeroMQ
 
 /// A protocol v1 client over one ZeroMQ DEALER socket: the agent talks to Env exactly like an outside
@@ -24,15 +24,15 @@ public final class EnvClient: Sendable {
     deinit { core.stop() }
 
     /// Sends one request and returns its `result`, or throws the server's error as `.server`.
-    public func call(_ action: String, session: String? = nil, params: [String: JSONValue] = [:],
+    public func call(_ action: Action, session: String? = nil, params: [String: JSONValue] = [:],
                      timeoutSeconds: Double) async throws(EnvClientError) -> JSONValue {
         let id = core.nextID()
-        var request: [String: JSONValue] = ["v": 1, "id": .string(id), "action": .string(action)]
+        var request: [String: JSONValue] = ["v": 1, "id": .string(id), "action": .string(action.rawValue)]
         if let session { request["session"] = .string(session) }
         if !params.isEmpty { request["params"] = .object(params) }
         let payload = JSONValue.object(request).encoded()
         guard payload.count <= Self.maxRequestBytes else { throw .requestTooLarge(bytes: payload.count) }
-        let reply = try await core.exchange(id: id, payload: payload, action: action, timeoutSeconds: timeoutSeconds).get()
+        let reply = try await core.exchange(id: id, payload: payload, action: action.rawValue, timeoutSeconds: timeoutSeconds).get()
         return try Self.result(of: reply, id: id)
     }
 

@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// Why an Env request produced no result.
 public enum EnvClientError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// One entry of `list_tasks`.
 public struct TaskListing: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// One completion: the assistant's text, the tokens it cost, and how it was obtained.
 public struct ChatCompletion: Sendable, Equatable {

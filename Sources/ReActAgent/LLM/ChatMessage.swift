@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// One message of a chat-completions conversation.
 public struct ChatMessage: Sendable, Equatable, Codable {

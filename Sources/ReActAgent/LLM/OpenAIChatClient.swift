@@ -1,6 +1,6 @@
-import Env
 import Foundation
 import HTTPClient
+import Wire
 
 /// A client of the OpenAI chat-completions wire format over libcurl: one POST per attempt, retries
 /// with exponential backoff on 429, 5xx and network errors, token usage from the `usage` field.

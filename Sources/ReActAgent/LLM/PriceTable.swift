@@ -1,5 +1,5 @@
-import Env
 import Foundation
+import Wire
 
 /// Per-model token prices (`Resources/prices.json`, or a file given with --prices) and the cost of a usage.
 public struct PriceTable: Sendable {

@@ -1,5 +1,5 @@
-import Env
 import Foundation
+import Wire
 
 /// Reads the policy's reply: reasoning, then exactly one ```json fenced block holding
 /// `{"action": ..., "params": {...}}` (MLE-Dojo's format). Strict about the JSON: one block, one
@@ -46,25 +46,25 @@ public enum ActionParser {
         }
         let params: [String: JSONValue]
         switch object["params"] {
-        case nil where name == "finish": params = [:]
+        case nil where name == AgentAction.finishName: params = [:]
         case .object(let fields)?: params = fields
         case nil: throw ActionParseError("'params' is missing")
         case let other?: throw ActionParseError("'params' must be an object, not \(kind(other))")
         }
-        switch name {
-        case "request_info":
+        switch Action(rawValue: name) {
+        case .requestInfo?:
             try allow(["info_type"], in: params, action: name)
             let infoType = try string("info_type", in: params, action: name)
             guard AgentAction.infoTypes.contains(infoType) else {
                 throw ActionParseError("unknown info_type '\(infoType)'; use one of \(AgentAction.infoTypes.joined(separator: ", "))")
             }
             return .requestInfo(infoType: infoType)
-        case "validate_code", "execute_code":
+        case .validateCode?, .executeCode?:
             try allow(["code"], in: params, action: name)
             let code = try string("code", in: params, action: name)
             guard !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ActionParseError("params.code is empty") }
-            return name == "execute_code" ? .executeCode(code: code) : .validateCode(code: code)
-        case "evaluate":
+            return name == Action.executeCode.rawValue ? .executeCode(code: code) : .validateCode(code: code)
+        case .evaluate?:
             try allow(["path", "submission"], in: params, action: name)
             switch (params["path"], params["submission"]) {
             case (.string(let path)?, nil): return .evaluate(.path(path))

@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// One action the policy chooses: a protocol v1 step action, or `finish`.
 public enum AgentAction: Sendable, Equatable {
@@ -15,22 +15,27 @@ public enum AgentAction: Sendable, Equatable {
         case submission(String)
     }
 
+    /// The name of the action that ends the episode; the others are protocol actions.
+    public static let finishName = "finish"
     /// The action names a reply may use.
-    public static let names = ["request_info", "validate_code", "execute_code", "evaluate", "finish"]
+    public static let names = [Action.requestInfo, .validateCode, .executeCode, .evaluate].map(\.rawValue) + [finishName]
     /// The info types the agent may ask for (`all` is left out: it repeats the others at length).
     public static let infoTypes = [
         "overview", "data_structure", "sample_submission", "data_path", "output_path", "name", "metadata", "metric", "budget",
     ]
 
-    public var name: String {
+    /// The protocol action this sends (nil for `finish`, which the agent keeps to itself).
+    public var protocolAction: Action? {
         switch self {
-        case .requestInfo: "request_info"
-        case .validateCode: "validate_code"
-        case .executeCode: "execute_code"
-        case .evaluate: "evaluate"
-        case .finish: "finish"
+        case .requestInfo: .requestInfo
+        case .validateCode: .validateCode
+        case .executeCode: .executeCode
+        case .evaluate: .evaluate
+        case .finish: nil
         }
     }
+
+    public var name: String { protocolAction?.rawValue ?? Self.finishName }
 
     /// The protocol params of the action.
     public var params: [String: JSONValue] {
@@ -47,10 +52,5 @@ public enum AgentAction: Sendable, Equatable {
     public var json: JSONValue { ["action": .string(name), "params": .object(params)] }
 
     /// True for actions that run agent code.
-    public var runsCode: Bool {
-        switch self {
-        case .validateCode, .executeCode: true
-        default: false
-        }
-    }
+    public var runsCode: Bool { protocolAction?.runsCode ?? false }
 }

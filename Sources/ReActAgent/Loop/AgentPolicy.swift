@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// Chooses the next action of an episode. The LLM policy asks a model; the baseline policy follows a
 /// fixed plan. Both write their reply in the same format (reasoning + a ```json action block), so

@@ -1,3 +1,5 @@
+import Wire
+
 /// What the policy sees when it decides.
 public struct DecisionContext: Sendable {
     /// 1-based turn number.

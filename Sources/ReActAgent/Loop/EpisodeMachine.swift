@@ -82,7 +82,7 @@ public struct EpisodeMachine: Sendable, Equatable {
         case (.deciding, .decided(let action, let tokens)):
             tokensUsed += max(0, tokens)
             turns += 1
-            phase = action == "finish" ? .finished(.policyFinished) : .acting(action)
+            phase = action == AgentAction.finishName ? .finished(.policyFinished) : .acting(action)
         case (.deciding, .decisionFailed(let failure, let tokens)):
             tokensUsed += max(0, tokens)
             turns += 1

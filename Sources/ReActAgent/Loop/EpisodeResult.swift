@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// How an episode went.
 public struct EpisodeResult: Sendable {

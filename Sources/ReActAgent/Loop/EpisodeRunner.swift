@@ -1,5 +1,5 @@
-import Env
 import Foundation
+import Wire
 
 /// Plays one episode: reset, then turns of decide → act → observe driven by `EpisodeMachine`, then
 /// close. Every failure ends the episode with a reason; nothing here crashes or hangs (each server
@@ -34,7 +34,7 @@ public struct EpisodeRunner: Sendable {
         var state: LoopState
         do {
             result.systemPrompt = try prompts.systemPrompt(facts)
-            let budget = SessionBudget(maxSteps: limits.maxSteps, timeLimitSeconds: limits.timeLimitSeconds, execTimeoutSeconds: limits.execTimeoutSeconds)
+            let budget = Budget(maxSteps: limits.maxSteps, timeLimitSeconds: limits.timeLimitSeconds, execTimeoutSeconds: limits.execTimeoutSeconds)
             let reset = try await env.reset(task: task.id, budget: budget)
             session = reset.session
             result.session = session
@@ -72,8 +72,8 @@ public struct EpisodeRunner: Sendable {
                 record.action = action
                 record.reasoning = reasoning
                 state.apply(.decided(action: action.name, tokens: decision.usage.totalTokens))
-                if action != .finish {
-                    await act(action, reply: decision.reply, session: session, record: &record, state: &state, result: &result, start: start)
+                if let sent = action.protocolAction {
+                    await act(action, sending: sent, reply: decision.reply, session: session, record: &record, state: &state, result: &result, start: start)
                 }
             }
             result.usage += decision.usage
@@ -103,17 +103,17 @@ public struct EpisodeRunner: Sendable {
     }
 
     /// Sends the action to the server and feeds the outcome to the machine and the next prompt.
-    private func act(_ action: AgentAction, reply: String, session: String, record: inout TurnRecord, state: inout LoopState,
+    private func act(_ action: AgentAction, sending sent: Action, reply: String, session: String, record: inout TurnRecord, state: inout LoopState,
                      result: inout EpisodeResult, start: ContinuousClock.Instant) async {
         let envStart = ContinuousClock.now
-        let sendsCode = action.runsCode || action.name == "evaluate"
+        let sendsCode = sent.runsCode || sent == .evaluate
         do {
-            let observation = try await env.step(session: session, action: action.name, params: action.params,
+            let observation = try await env.step(session: session, action: sent, params: action.params,
                                                  execTimeoutSeconds: limits.execTimeoutSeconds)
             record.envSeconds = envStart.secondsElapsed
             record.observation = observation
             if sendsCode { result.codeReachedServer = true }
-            if observation.submissionScore != nil && action.name != "validate_code" { result.gradedSubmissions += 1 }
+            if observation.submissionScore != nil && sent != .validateCode { result.gradedSubmissions += 1 }
             state.apply(.observed(stepsUsed: observation.stepsUsed, score: observation.submissionScore, truncated: observation.truncated))
             let rendered = ObservationFormatter.render(observation, limit: limits.observationCharacters)
             record.observationText = rendered.full

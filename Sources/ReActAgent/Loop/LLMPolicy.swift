@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// The policy that asks a model through an OpenAI-compatible endpoint. A reply that does not parse
 /// gets up to `maxRepairs` repair prompts (MLE-Dojo's rule is 3) before the episode ends.

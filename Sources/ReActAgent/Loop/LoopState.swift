@@ -1,3 +1,5 @@
+import Wire
+
 /// The loop's working state between turns.
 struct LoopState: Sendable {
     var machine: EpisodeMachine

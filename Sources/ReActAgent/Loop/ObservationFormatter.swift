@@ -1,5 +1,5 @@
-import Env
 import Foundation
+import Wire
 
 /// Turns an observation into the text the model reads. The header (status, execution outcome,
 /// submission and scores) is never cut; the bodies (info content, stdout, stderr, feedback) share

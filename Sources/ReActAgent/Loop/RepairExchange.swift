@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// A reply that failed to parse and the repair prompt sent after it.
 public struct RepairExchange: Sendable, Equatable {

@@ -1,5 +1,5 @@
-import Env
 import Foundation
+import Wire
 
 /// One turn of an episode, as stored: the prompt sent, the reply, the action, what the server
 /// answered, and what it cost in tokens, money and time.

@@ -1,6 +1,6 @@
 import Foundation
-import Env
 import SQLite
+import Wire
 
 /// Writes stored runs as chat-format trajectories, one JSON object per line (schema:
 /// protocol/schemas/trajectory.jsonl.json): the messages the model read and wrote, the reward of

@@ -1,6 +1,6 @@
-import Env
 import Foundation
 import SQLite
+import Wire
 
 /// The agent's own SQLite database (WAL): one row per run (settings, verdict, scores, tokens, cost)
 /// and one per turn (prompt, reply, action, observation, tokens, time), written as the run goes, so

@@ -7,8 +7,6 @@ public enum AgentError: Error, Sendable, Equatable, CustomStringConvertible {
     case model(LLMError)
     case environment(EnvClientError)
     case storage(String)
-    /// The in-process server could not start.
-    case server(String)
 
     public var description: String {
         switch self {
@@ -18,7 +16,6 @@ public enum AgentError: Error, Sendable, Equatable, CustomStringConvertible {
         case .model(let error): "model: \(error)"
         case .environment(let error): "environment: \(error)"
         case .storage(let detail): "trajectory database: \(detail)"
-        case .server(let detail): "in-process server: \(detail)"
         }
     }
 }

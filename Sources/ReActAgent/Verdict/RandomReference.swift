@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// The score of the task's random sample submission: measured through the protocol on the same
 /// split as the agent's scores when possible, else the task's `reference_scores.random`.

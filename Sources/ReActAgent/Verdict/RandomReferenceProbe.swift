@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// Measures the random reference in a probe session of its own (two steps: the metric info, then a
 /// run that copies sample_submission.csv to submission.csv), so the policy's budget is untouched.
@@ -7,13 +7,13 @@ public enum RandomReferenceProbe {
         var reference = RandomReference()
         let session: String
         do {
-            session = try await env.reset(task: task, budget: SessionBudget(maxSteps: 2, timeLimitSeconds: 600, execTimeoutSeconds: 120)).session
+            session = try await env.reset(task: task, budget: Budget(maxSteps: 2, timeLimitSeconds: 600, execTimeoutSeconds: 120)).session
         } catch {
             reference.problem = "probe reset failed: \(error)"
             return reference
         }
         do {
-            let metric = try await env.step(session: session, action: "request_info", params: ["info_type": "metric"], execTimeoutSeconds: 120)
+            let metric = try await env.step(session: session, action: .requestInfo, params: ["info_type": "metric"], execTimeoutSeconds: 120)
             if let content = metric.infoContent {
                 reference.metric = content["name"]?.stringValue
                 reference.higherIsBetter = content["higher_is_better"]?.boolValue
@@ -21,7 +21,7 @@ public enum RandomReferenceProbe {
                 reference.bestKnown = content["reference_scores"]?["best_known"]?.numberValue
             }
             let code = try scripts.randomReferenceScript()
-            let run = try await env.step(session: session, action: "execute_code", params: ["code": .string(code)], execTimeoutSeconds: 120)
+            let run = try await env.step(session: session, action: .executeCode, params: ["code": .string(code)], execTimeoutSeconds: 120)
             if let score = run.submissionScore {
                 reference.measured = score
             } else {

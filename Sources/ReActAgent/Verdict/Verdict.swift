@@ -1,4 +1,4 @@
-import Env
+import Wire
 
 /// What execution validation concludes about a task from one run.
 public struct Verdict: Sendable, Equatable {

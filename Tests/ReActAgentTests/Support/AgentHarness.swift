@@ -6,7 +6,7 @@ import Foundation
 
 /// A validation agent against a real server, with its trajectory database in a temporary folder.
 struct AgentHarness {
-    let server: TestServer
+    let server: LocalServer
     let env: EnvClient
     let store: TrajectoryStore
     let folder: TemporaryDirectory

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Env
+@testable import Wire
 
 @Suite("Budget.parse")
 struct BudgetTests {
@@ -54,6 +54,12 @@ struct BudgetTests {
         } catch {
             Issue.record("unexpected \(error)")
         }
+    }
+
+    @Test func theResetBudgetReadsBackAsSent() throws {
+        let budget = Budget(maxSteps: 7, timeLimitSeconds: 90.5, execTimeoutSeconds: 12)
+        #expect(budget.json == ["max_steps": 7, "time_limit_s": 90.5, "exec_timeout_s": 12])
+        #expect(try Budget.parse(budget.json, defaults: defaults) == budget)
     }
 
     private func errorCode(of value: JSONValue) -> ErrorCode? {

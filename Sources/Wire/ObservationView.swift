@@ -1,6 +1,5 @@
-import Env
-
-/// Typed, read-only access to an observation (protocol.md section 7). Keys the server did not send read as nil.
+/// Typed, read-only access to an observation (protocol.md section 7), for clients. Keys the server did
+/// not send, or sent with the wrong type, read as nil.
 public struct ObservationView: Sendable, Equatable {
     public let json: JSONValue
 
@@ -15,10 +14,10 @@ public struct ObservationView: Sendable, Equatable {
     public var currentRawScore: Double? { json["current_raw_score"]?.numberValue }
     public var bestRawScore: Double? { json["best_raw_score"]?.numberValue }
 
-    public var stepsUsed: Int? { json["budget"]?["steps_used"]?.numberValue.map { Int($0) } }
-    public var stepsLeft: Int? { json["budget"]?["steps_left"]?.numberValue.map { Int($0) } }
-    public var timeLeftSeconds: Double? { json["budget"]?["time_left_s"]?.numberValue }
-    public var execTimeoutSeconds: Double? { json["budget"]?["exec_timeout_s"]?.numberValue }
+    public var stepsUsed: Int? { json["budget"]?[BudgetStatus.Key.stepsUsed]?.integerValue }
+    public var stepsLeft: Int? { json["budget"]?[BudgetStatus.Key.stepsLeft]?.integerValue }
+    public var timeLeftSeconds: Double? { json["budget"]?[BudgetStatus.Key.timeLeft]?.numberValue }
+    public var execTimeoutSeconds: Double? { json["budget"]?[BudgetStatus.Key.execTimeout]?.numberValue }
 
     public var result: JSONValue { json["result"] ?? [:] }
     public var info: JSONValue? { result["info"] }

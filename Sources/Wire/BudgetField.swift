@@ -51,7 +51,7 @@ public struct BudgetField: Sendable, Equatable {
 
     /// A value this field accepts as a whole number of `scale` units (bytes of a MiB figure, say),
     /// never less than 1. Only called with values `accepts` let through, so it cannot overflow.
-    static func whole(_ value: Double, scale: Double = 1) -> Int {
+    public static func whole(_ value: Double, scale: Double = 1) -> Int {
         max(1, Int((value * scale).rounded(.down)))
     }
 }
