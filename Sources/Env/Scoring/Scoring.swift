@@ -1,23 +1,3 @@
-/// How a session's rewards are paid (protocol.md, "Rewards").
-public enum RewardMode: String, Sendable, Codable, CaseIterable {
-    /// Each graded submission pays its position score (normalised score where no leaderboard), as MLE-Dojo.
-    case position
-    /// Each graded submission pays its normalised score.
-    case normalized
-    /// Each graded submission pays its raw score, negated when lower is better.
-    case raw
-    /// Pays the improvement of the best normalised score so far (never negative).
-    case delta
-}
-
-/// Which rows of the answers in-episode scores use.
-public enum ScoreSplit: String, Sendable, Codable, CaseIterable {
-    /// The public slice (as Kaggle's public leaderboard); `close` reveals the private slice.
-    case `public`
-    /// Every row, exactly as MLE-Dojo scores.
-    case full
-}
-
 /// What the trusted grader said about one submission.
 public struct GradeReport: Sendable, Equatable {
     public var valid: Bool
