@@ -5,26 +5,26 @@ public struct ObservationView: Sendable, Equatable {
 
     public init(_ json: JSONValue) { self.json = json }
 
-    public var action: String { json["action"]?.stringValue ?? "unknown" }
-    public var succeeded: Bool { json["action_status"]?.stringValue == "SUCCESS" }
-    public var feedback: String { json["feedback"]?["base"]?["feedback"]?.stringValue ?? "" }
-    public var reward: Double { json["reward"]?.numberValue ?? 0 }
-    public var truncated: Bool { json["truncated"]?.boolValue ?? false }
-    public var terminated: Bool { json["terminated"]?.boolValue ?? false }
-    public var currentRawScore: Double? { json["current_raw_score"]?.numberValue }
-    public var bestRawScore: Double? { json["best_raw_score"]?.numberValue }
+    public var action: String { json[.action]?.stringValue ?? "unknown" }
+    public var succeeded: Bool { json[.actionStatus]?.stringValue == "SUCCESS" }
+    public var feedback: String { json[.feedback]?["base"]?["feedback"]?.stringValue ?? "" }
+    public var reward: Double { json[.reward]?.numberValue ?? 0 }
+    public var truncated: Bool { json[.truncated]?.boolValue ?? false }
+    public var terminated: Bool { json[.terminated]?.boolValue ?? false }
+    public var currentRawScore: Double? { json[.currentRawScore]?.numberValue }
+    public var bestRawScore: Double? { json[.bestRawScore]?.numberValue }
 
-    public var stepsUsed: Int? { json["budget"]?[BudgetStatus.Key.stepsUsed]?.integerValue }
-    public var stepsLeft: Int? { json["budget"]?[BudgetStatus.Key.stepsLeft]?.integerValue }
-    public var timeLeftSeconds: Double? { json["budget"]?[BudgetStatus.Key.timeLeft]?.numberValue }
-    public var execTimeoutSeconds: Double? { json["budget"]?[BudgetStatus.Key.execTimeout]?.numberValue }
+    public var stepsUsed: Int? { json[.budget]?[BudgetStatus.Key.stepsUsed]?.integerValue }
+    public var stepsLeft: Int? { json[.budget]?[BudgetStatus.Key.stepsLeft]?.integerValue }
+    public var timeLeftSeconds: Double? { json[.budget]?[BudgetStatus.Key.timeLeft]?.numberValue }
+    public var execTimeoutSeconds: Double? { json[.budget]?[BudgetStatus.Key.execTimeout]?.numberValue }
 
-    public var result: JSONValue { json["result"] ?? [:] }
+    public var result: JSONValue { json[.result] ?? [:] }
     public var info: JSONValue? { result["info"] }
     public var infoContent: JSONValue? { info?["content"] }
     public var execution: JSONValue? { result["execution"] }
     public var submission: JSONValue? { result["submission"] }
-    public var final: JSONValue? { json["final"] }
+    public var final: JSONValue? { json[.final] }
 
     public var executionStatus: String? { execution?["status"]?.stringValue }
     public var submissionStatus: String? { submission?["status"]?.stringValue }

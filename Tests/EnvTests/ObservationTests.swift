@@ -1,3 +1,4 @@
+import EnvTesting
 import Foundation
 import Testing
 
@@ -25,5 +26,19 @@ struct ObservationTests {
         #expect(view.stepsUsed == 1 && view.stepsLeft == 4)
         #expect(view.timeLeftSeconds == 90 && view.execTimeoutSeconds == 30)
         #expect(view.executionStatus == "SUCCESS")
+    }
+
+    /// One table of keys: the builder writes exactly the required ones, and the schema names the same.
+    @Test func theKeysAreTheSchemasAndTheBuilderWritesThemAll() throws {
+        let state = SessionState(sessionID: "s1", taskID: "task", budget: Budget(maxSteps: 5, timeLimitSeconds: 100, execTimeoutSeconds: 30),
+                                 scoreSplit: .public, rewardMode: .raw, createdAt: now)
+        let built = Observation.build(action: .requestInfo, state: state, outcome: StepOutcome(success: true, feedback: "", result: [:]),
+                                      reward: 0, now: now)
+        let required = Set(ObservationKey.required.map(\.rawValue))
+        #expect(Set(built.objectValue?.keys ?? [:].keys) == required)
+        let url = RepositoryPaths.root.appending(path: "protocol/schemas/observation.json")
+        let schema = try JSONValue.decode(try Data(contentsOf: url))
+        #expect(Set(schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []) == required)
+        #expect(Set(schema["properties"]?.objectValue?.keys ?? [:].keys) == Set(ObservationKey.allCases.map(\.rawValue)))
     }
 }

@@ -22,7 +22,7 @@ extension EnvService {
             let outcome = StepOutcome(success: true, feedback: "The session was already closed.", result: [:])
             var observation = Observation.build(action: .close, state: state, outcome: outcome, reward: 0, now: Date())
             if case .object(var fields) = observation {
-                fields["final"] = finalGrade(state, task: task)
+                fields[ObservationKey.final.rawValue] = finalGrade(state, task: task)
                 observation = .object(fields)
             }
             return .success(id: request.id, result: observation)

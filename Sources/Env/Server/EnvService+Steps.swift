@@ -46,7 +46,7 @@ extension EnvService {
             sessionID, score: outcome.score, calculator: ScoreCalculator(task: task), closing: closing)
         var observation = Observation.build(action: request.action, state: state, outcome: outcome, reward: reward, now: Date())
         if closing, case .object(var fields) = observation {
-            fields["final"] = finalGrade(state, task: task)
+            fields[ObservationKey.final.rawValue] = finalGrade(state, task: task)
             observation = .object(fields)
         }
         let reply = EncodedReply.success(id: request.id, result: observation)

@@ -17,21 +17,22 @@ enum Observation {
     static func build(action: Action, state: SessionState, outcome: StepOutcome, reward: Double, now: Date,
                       terminated: Bool = false) -> JSONValue {
         let status: JSONValue = outcome.success ? "SUCCESS" : "FAILED"
-        return [
-            "action": .string(action.rawValue),
-            "action_status": status,
-            "feedback": ["base": ["feedback_status": status, "feedback": .string(outcome.feedback)]],
-            "current_raw_score": .number(state.current?.raw),
-            "current_position_score": .number(state.current?.positionOrNormalized),
-            "best_raw_score": .number(state.best?.raw),
-            "best_position_score": .number(state.best?.positionOrNormalized),
-            "history_summary": .string(state.historySummary),
-            "reward": .number(reward),
-            "terminated": .bool(terminated || state.isClosed),
-            "truncated": .bool(state.isTruncated(at: now)),
-            "budget": budget(state, now: now),
-            "result": .object(outcome.result),
+        let fields: [ObservationKey: JSONValue] = [
+            .action: .string(action.rawValue),
+            .actionStatus: status,
+            .feedback: ["base": ["feedback_status": status, "feedback": .string(outcome.feedback)]],
+            .currentRawScore: .number(state.current?.raw),
+            .currentPositionScore: .number(state.current?.positionOrNormalized),
+            .bestRawScore: .number(state.best?.raw),
+            .bestPositionScore: .number(state.best?.positionOrNormalized),
+            .historySummary: .string(state.historySummary),
+            .reward: .number(reward),
+            .terminated: .bool(terminated || state.isClosed),
+            .truncated: .bool(state.isTruncated(at: now)),
+            .budget: budget(state, now: now),
+            .result: .object(outcome.result),
         ]
+        return .object(Dictionary(uniqueKeysWithValues: fields.map { ($0.key.rawValue, $0.value) }))
     }
 
     static func budget(_ state: SessionState, now: Date) -> JSONValue {
