@@ -68,6 +68,7 @@ def test_repo_and_datasets_are_found_from_the_file_not_a_fixed_path(monkeypatch,
     assert "/work/main" not in (Path(tp.__file__).read_text())  # no fixed checkout path
     monkeypatch.setenv("MLEDOJO_DATASETS", str(tmp_path))
     assert tp.datasets_dir() == tmp_path.resolve()
+    monkeypatch.setattr(tp, "EXCERPTS", tmp_path / "no-excerpts")  # neither the table nor its excerpt
     with pytest.raises(FileNotFoundError):
         tp.build("openmle", tmp_path / "out")
     assert not (tmp_path / "out" / tp.TASK_IDS["openmle"]).exists()  # a failed build leaves nothing
@@ -177,9 +178,7 @@ def test_prepare_py_is_the_code_that_made_the_data(built, layout, tmp_path):
     spec = tp.SPECS[layout]
     raw = tmp_path / "raw"
     raw.mkdir()
-    table = pd.read_csv(tp.datasets_dir() / spec["dataset"] / f"{spec['dataset']}.csv")
-    table = table.dropna(subset=[c for c in [spec["target"], *spec["rename"]] if c in table.columns])
-    table.sample(n=spec["rows"], random_state=spec["seed"]).sort_index().to_csv(raw / f"{spec['dataset']}.csv", index=False)
+    tp.sampled_rows(spec).to_csv(raw / f"{spec['dataset']}.csv", index=False)
     module = tp._import_file(built[layout] / "utils" / "prepare.py", f"tp_check_prepare_{layout.replace('-', '_')}")
     module.prepare(raw, tmp_path / "public", tmp_path / "private")
     for rel in ("public/train.csv", "public/test.csv", "public/sample_submission.csv", "private/test_answer.csv"):
@@ -248,3 +247,18 @@ def test_decent_submission_beats_the_sample(built):
         perfect = metric.evaluate(answer, answer)
         assert (good > base) if metric.higher_is_better else (good < base), layout
         assert good != perfect, layout
+
+
+@pytest.mark.parametrize("layout", sorted(tp.SPECS))
+def test_committed_excerpts_are_the_rows_sampled_from_the_shared_tables(layout, monkeypatch, tmp_path):
+    """A clone without ../shared/datasets builds from Tests/Fixtures/excerpts: the same rows, so the
+    same packages. Held here against the shared tables whenever they are present."""
+    import pandas as pd
+    spec = tp.SPECS[layout]
+    excerpt = pd.read_csv(tp.EXCERPTS / f"{spec['dataset']}.csv")
+    if (tp.datasets_dir() / spec["dataset"]).is_dir():
+        fresh = tp.sampled_rows(spec).reset_index(drop=True)
+        pd.testing.assert_frame_equal(excerpt, pd.read_csv(pd.io.common.StringIO(fresh.to_csv(index=False))))
+    monkeypatch.setenv("MLEDOJO_DATASETS", str(tmp_path / "absent"))
+    pd.testing.assert_frame_equal(tp.sampled_rows(spec).reset_index(drop=True), excerpt)
+    assert len(excerpt) == spec["rows"]

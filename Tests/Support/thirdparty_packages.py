@@ -26,8 +26,9 @@ Planted defects (``DEFECTS``; ``build(layout, root, defect=...)``):
   private_in_description  the description names the private file test_answer.csv
   sample_ids              the last 5 ids of sample_submission.csv are not answer ids
 
-Data: ``<repo>/../shared/datasets`` (override with MLEDOJO_DATASETS). The repository root is
-found from this file's location. Generated packages are made by running the package's own
+Data: ``<repo>/../shared/datasets`` (override with MLEDOJO_DATASETS); in a clone without it,
+the committed excerpts in Tests/Fixtures/excerpts (exactly the sampled rows). The repository root
+is found from this file's location. Generated packages are made by running the package's own
 utils/prepare.py on a temporary raw/ (a seeded sample of the table), then dropping raw/, so the
 shipped prepare.py is the code that made the shipped data. Builds are byte-for-byte
 deterministic.
@@ -72,6 +73,25 @@ def datasets_dir() -> Path:
     """The shared datasets folder: $MLEDOJO_DATASETS, else <repo>/../shared/datasets."""
     env = os.environ.get("MLEDOJO_DATASETS")
     return Path(env).resolve() if env else (REPO.parent / "shared" / "datasets").resolve()
+
+
+EXCERPTS = REPO / "Tests" / "Fixtures" / "excerpts"
+
+
+def sampled_rows(spec: dict):
+    """The rows a package is made from: a seeded sample of the shared table (rows with a target),
+    or, in a clone without ../shared/datasets, the committed excerpt that holds exactly those rows."""
+    import pandas as pd
+    name = spec["dataset"]
+    source = datasets_dir() / name / f"{name}.csv"
+    if not source.is_file():
+        excerpt = EXCERPTS / f"{name}.csv"
+        if not excerpt.is_file():
+            raise FileNotFoundError(f"dataset {source} not found and no excerpt {excerpt} (set MLEDOJO_DATASETS)")
+        return pd.read_csv(excerpt)
+    table = pd.read_csv(source)
+    table = table.dropna(subset=[c for c in [spec["target"], *spec["rename"]] if c in table.columns])
+    return table.sample(n=spec["rows"], random_state=spec["seed"]).sort_index()
 
 
 # --- package specifications ---------------------------------------------------------------------
@@ -248,9 +268,6 @@ def _plant(task_dir: Path, spec: dict, defect: str | None):
 def _build_generated(layout: str, task_dir: Path, defect: str | None) -> Path:
     import pandas as pd
     spec = SPECS[layout]
-    source = datasets_dir() / spec["dataset"] / f"{spec['dataset']}.csv"
-    if not source.is_file():
-        raise FileNotFoundError(f"dataset {source} not found (set MLEDOJO_DATASETS)")
     (task_dir / "utils").mkdir(parents=True)
     (task_dir / "utils" / "prepare.py").write_text(prepare_text(spec))
     (task_dir / "utils" / "metric.py").write_text(metric_text(spec))
@@ -258,9 +275,7 @@ def _build_generated(layout: str, task_dir: Path, defect: str | None) -> Path:
     with tempfile.TemporaryDirectory(prefix="tp-raw-") as tmp:
         raw = Path(tmp) / "raw"
         raw.mkdir()
-        table = pd.read_csv(source)
-        table = table.dropna(subset=[c for c in [spec["target"], *spec["rename"]] if c in table.columns])
-        table.sample(n=spec["rows"], random_state=spec["seed"]).sort_index().to_csv(raw / source.name, index=False)
+        sampled_rows(spec).to_csv(raw / f"{spec['dataset']}.csv", index=False)
         module = _import_file(task_dir / "utils" / "prepare.py", f"tp_prepare_{layout.replace('-', '_')}")
         module.prepare(raw, public, private)
     (public / "description.txt").write_text(description_text(spec, defect))
