@@ -40,7 +40,7 @@ let package = Package(
             name: "ReActAgent", dependencies: ["Wire", "ZeroMQ", "SQLite", "HTTPClient"],
             resources: [.copy("Resources")]),
         // The MLE-Smith task generator.
-        .target(name: "Generator", dependencies: ["Env", "ReActAgent"]),
+        .target(name: "Generator", dependencies: ["Wire", "Env", "ReActAgent", "SQLite"]),
 
         .executableTarget(
             name: "mledojo",
@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "EnvTesting"]),
         .testTarget(name: "EnvTests", dependencies: ["Env", "Wire", "EnvTesting", "ZeroMQ"]),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator", "Env", "EnvTesting", "SQLite"]),
         .testTarget(name: "ReActAgentTests", dependencies: ["ReActAgent", "HTTPClient", "Env", "EnvTesting", "SQLite"]),
     ],
     swiftLanguageModes: [.v6]
