@@ -7,7 +7,8 @@ struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
         abstract: "List, prepare and check the task folders a server would serve.",
-        subcommands: [TasksListCommand.self, TasksPrepareCommand.self, TasksCheckCommand.self, TasksCalibrateCommand.self])
+        subcommands: [TasksListCommand.self, TasksPrepareCommand.self, TasksCheckCommand.self, TasksCalibrateCommand.self,
+                      TasksVerifyCommand.self])
 }
 
 /// Options every `tasks` subcommand shares.
