@@ -126,6 +126,9 @@ public struct ExecutionValidator: Sendable {
         data.append(0x0A)
         let temporary = file.deletingLastPathComponent().appending(path: ".task.json.tmp")
         try data.write(to: temporary)
-        _ = try FileManager.default.replaceItemAt(file, withItemAt: temporary)
+        guard rename(temporary.path, file.path) == 0 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
+        }
     }
 }
