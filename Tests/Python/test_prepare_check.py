@@ -87,7 +87,8 @@ def test_check_cli_passes_on_bundled_tasks_and_fixture():
     names = {c["name"] for c in report["tasks"][0]["checks"]}
     assert {"files", "task_json", "raw_sha256", "metric_class", "higher_is_better",
             "prepare_deterministic", "sample_valid", "no_answer_leak", "metric_direction",
-            "description_files"} <= names
+            "description_files", "split_disjoint", "test_classes_in_train", "sample_matches_answers",
+            "validate_rejects_malformed", "file_names_no_label"} <= names
 
 
 def test_check_table_output_and_exit_code(tmp_path):

@@ -7,9 +7,12 @@ task has ``raw/``, a deterministic prepare (run twice into temporary folders, ev
 compared by sha256, and compared with the data served); and always the data as served
 (``data/``; the fresh prepare when nothing is served yet): the sample submission valid and keyed
 by exactly the answers' ids, no answers in public files, the metric preferring the answers to
-the sample submission, and a description that names only files under data/public. The task
-folder itself is never modified. ``--json`` prints {"tasks": [{"id", "path", "ok", "checks":
-[{"name", "ok", "detail"}]}]}; the exit code is 1 when any check fails.
+the sample submission, a description that names only files under data/public, and the
+generator's assertions (``mledojo.check_assertions``: a disjoint split, test classes seen in
+train, a sample shaped as the answers, a validate_submission that rejects malformed copies of
+it, no label in public file names). The task folder itself is never modified. ``--json`` prints
+{"tasks": [{"id", "path", "ok", "checks": [{"name", "ok", "detail"}]}]}; the exit code is 1 when
+any check fails.
 """
 
 import argparse

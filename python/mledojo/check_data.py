@@ -1,16 +1,18 @@
 """Checks of a task's data (used by ``mledojo.check``): a deterministic prepare when the task has
 ``raw/``, and the data as served — the sample submission valid and keyed by the answers' ids, no
 answers in public files, the metric preferring the answers to the sample, and a description that
-names only public files."""
+names only public files; then the generator's assertions (``mledojo.check_assertions``)."""
 
 import math
 from pathlib import Path
 
+from mledojo.check_assertions import ASSERTION_CHECKS, check_assertions
 from mledojo.check_package import better
 from mledojo.leaks import answer_leaks, described_files
 from mledojo.prepare import PrepareError, build, output_hashes
 
-DATA_CHECKS = ("sample_valid", "sample_ids", "no_answer_leak", "metric_direction", "description_files")
+ANSWER_CHECKS = ("sample_valid", "sample_ids", "no_answer_leak", "metric_direction") + ASSERTION_CHECKS
+DATA_CHECKS = ANSWER_CHECKS + ("description_files",)
 
 
 def check_prepare(rep, task_dir: Path, tmp: Path):
@@ -65,7 +67,7 @@ def check_served(rep, data: Path, description: Path, metric, higher_is_better: b
         answer = pd.read_csv(answer_file)
         sample = pd.read_csv(public / "sample_submission.csv")
     except Exception as exc:
-        for name in DATA_CHECKS[:4]:
+        for name in ANSWER_CHECKS:
             rep.skip(name, f"cannot read the answers or the sample submission: {exc}")
         answer = sample = None
     if answer is not None:
@@ -93,6 +95,7 @@ def check_served(rep, data: Path, description: Path, metric, higher_is_better: b
                         f"({'higher' if higher_is_better else 'lower'} is better)")
             except Exception as exc:
                 rep.add("metric_direction", False, f"evaluate raised {type(exc).__name__}: {exc}")
+        check_assertions(rep, data, answer, sample, metric)
     if description is None or not description.is_file():
         rep.skip("description_files", "no description")
         return
