@@ -6,8 +6,9 @@ import Foundation
 struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
-        abstract: "List, prepare and check the task folders a server would serve.",
-        subcommands: [TasksListCommand.self, TasksPrepareCommand.self, TasksCheckCommand.self, TasksCalibrateCommand.self])
+        abstract: "List, prepare, check and register the task folders a server would serve.",
+        subcommands: [TasksListCommand.self, TasksPrepareCommand.self, TasksCheckCommand.self, TasksCalibrateCommand.self,
+                      TasksRegisterCommand.self])
 }
 
 /// Options every `tasks` subcommand shares.
