@@ -56,7 +56,7 @@ public final class EnvServer: Sendable {
         try await store.recordTasks(loaded.tasks)
         let service = EnvService(configuration: configuration, catalog: TaskCatalog(loaded.tasks), store: store,
                                  grader: grader, sandbox: sandbox, loader: loader)
-        // The admin socket first: no request is in flight while its bind runs under umask 077.
+        // The admin socket first: it is 0600 before any request can arrive.
         var adminBinding: (endpoint: String, transport: ZMQTransport)?
         if let admin {
             let visible = sandbox.hostFoldersVisible(tasks: configuration.tasksDirectory, runs: configuration.runsDirectory,
@@ -97,22 +97,19 @@ public final class EnvServer: Sendable {
             busy: { frame in EnvService.clientBusy(frame: frame, limit: clientLimit) })
     }
 
-    /// Binds the admin endpoint's ROUTER socket; an `ipc://` socket file is made under umask 077 and
-    /// then set to 0600, so only the server's user can ever connect.
+    /// Binds the admin endpoint's ROUTER socket; an `ipc://` socket file is set to 0600 at once, before
+    /// the public endpoint opens, so only the server's user can connect. (The process-wide umask is left
+    /// alone: servers in one process, as in the tests, would make each other's session folders private.)
     private static func bindAdmin(_ admin: AdminEndpoint, service: EnvService,
                                   configuration: ServerConfiguration) async throws -> (endpoint: String, transport: ZMQTransport) {
         let adminService = AdminService(service: service, token: admin.token)
         let transport = try transport(admin.endpoint, configuration) { frame in await adminService.handle(frame: frame) }
         let bound: String
-        do {
-            let previousMask = umask(0o077)
-            defer { umask(previousMask) }
-            bound = try transport.start(threadName: "zmq-admin")
-        } catch {
+        do { bound = try transport.start(threadName: "zmq-admin") } catch {
             throw EnvError(.internal, "cannot bind the admin endpoint \(admin.endpoint): \(error)")
         }
         do { try admin.secureAfterBind() } catch {
-            // Not reachable by others (umask 077), but never serve a socket whose mode is not known.
+            // Never serve a socket whose mode is not known.
             await transport.stop()
             throw error
         }
