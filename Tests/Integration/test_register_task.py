@@ -14,7 +14,7 @@ import subprocess
 import time
 
 import pytest
-from itest_support import BIN, REPO, TASKS, RecordingClient, error_code, last_json_line
+from itest_support import BIN, REPO, TASKS, RecordingClient, error_code, free_port, last_json_line
 
 from mledojo_client import ProtocolError
 
@@ -123,25 +123,8 @@ def test_the_cli_registers_and_reports_refusals(served, client):
 
 def test_agent_code_cannot_reach_the_admin_socket(served, client):
     session = client.reset(SOURCE_TASK, budget={"max_steps": 3})
-    code = f"""
-import json, os, socket
-path = {json.dumps(str(served.admin_socket))}
-out = {{"socket": os.path.exists(path), "folder": os.path.exists(os.path.dirname(path))}}
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-try:
-    s.connect(path)
-    out["connect"] = "connected"
-except OSError as error:
-    out["connect"] = type(error).__name__
-import zmq
-ctx = zmq.Context()
-z = ctx.socket(zmq.DEALER)
-z.setsockopt(zmq.LINGER, 0)
-z.connect("ipc://" + path)
-z.send_multipart([b"", json.dumps({{"v": 1, "id": "a", "action": "health"}}).encode()])
-out["zmq_reply"] = z.poll(2000) != 0
-print(json.dumps(out))
-"""
+    probe = (REPO / "Tests" / "Fixtures" / "probes" / "admin_socket.py").read_text()
+    code = f"PATH = {json.dumps(str(served.admin_socket))}\n" + probe
     obs = session.execute_code(code)
     assert obs["result"]["execution"]["status"] == "SUCCESS", obs["result"]["execution"]
     report = last_json_line(obs["result"]["execution"]["stdout"])
@@ -151,7 +134,6 @@ print(json.dumps(out))
 
 
 def test_a_tcp_admin_endpoint_needs_its_token(server_factory, served, tmp_path_factory):
-    from itest_support import free_port
     workdir = tmp_path_factory.mktemp("register-tcp")
     port = free_port()
     start = [str(BIN), "serve", "--tasks", str(served.tasks_dir), "--bind", f"tcp://127.0.0.1:{free_port()}",
@@ -168,6 +150,14 @@ def test_a_tcp_admin_endpoint_needs_its_token(server_factory, served, tmp_path_f
         assert error_code(c.call("health")) == "FORBIDDEN"
         assert error_code(c.call("health", token="wrong-token-0123456789")) == "FORBIDDEN"
         assert c.request("health", token="s3cret-admin-token-0123456789")["status"] == "ok"
+    folder = copy_task(served.tasks_dir, "penguins-token")
+    cmd = [str(BIN), "tasks", "register", "--admin", f"tcp://127.0.0.1:{port}", str(folder)]
+    without = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert without.returncode == 1 and "FORBIDDEN" in without.stderr, without.stderr
+    with_token = subprocess.run(cmd + ["--token-file", str(token)], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert with_token.returncode == 0 and "registered penguins-token" in with_token.stdout, with_token.stderr
+    with srv.client() as c:
+        assert "penguins-token" in ids(c)
     srv.stop()
 
 
@@ -176,7 +166,6 @@ def test_a_world_writable_admin_folder_is_refused(served, tmp_path_factory):
     open_folder = workdir / "open"
     open_folder.mkdir()
     open_folder.chmod(0o777)
-    from itest_support import free_port
     start = [str(BIN), "serve", "--tasks", str(served.tasks_dir), "--bind", f"tcp://127.0.0.1:{free_port()}",
              "--db", str(workdir / "t.sqlite"), "--runs", str(workdir / "runs"),
              "--admin-bind", f"ipc://{open_folder}/admin.sock"]
