@@ -10,6 +10,9 @@ public enum Action: String, Sendable, Codable, CaseIterable, CustomStringConvert
     case getHistory = "get_history"
     case close
     case cancel
+    /// Publishes a task folder to the running server (protocol.md, section 4.10). An admin action: the
+    /// public endpoint refuses it with FORBIDDEN; only the admin endpoint runs it.
+    case registerTask = "register_task"
 
     /// The wire name, so interpolating an action writes what the protocol calls it.
     public var description: String { rawValue }
@@ -21,6 +24,9 @@ public enum Action: String, Sendable, Codable, CaseIterable, CustomStringConvert
         default: false
         }
     }
+
+    /// Served only on the server's admin endpoint (protocol.md, section 4.10).
+    public var isAdminOnly: Bool { self == .registerTask }
 
     /// Runs agent code in the session's sandbox, so its reply may take as long as the run's limit.
     public var runsCode: Bool { self == .validateCode || self == .executeCode }

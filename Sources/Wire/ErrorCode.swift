@@ -10,6 +10,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case timeout = "TIMEOUT"
     case busy = "BUSY"
     case frameTooLarge = "FRAME_TOO_LARGE"
+    /// An admin action sent to the public endpoint, or an admin request without the admin token.
+    case forbidden = "FORBIDDEN"
     case `internal` = "INTERNAL"
 }
 

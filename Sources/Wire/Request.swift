@@ -79,6 +79,13 @@ extension Request {
         return text
     }
 
+    /// An optional boolean parameter (absent or null gives nil).
+    public func optionalBool(_ name: String) throws -> Bool? {
+        guard let value = params[name], !value.isNull else { return nil }
+        guard let flag = value.boolValue else { throw EnvError(.badRequest, "parameter '\(name)' must be true or false") }
+        return flag
+    }
+
     /// The session id, required for session actions.
     public func requireSession() throws -> String {
         guard let session else { throw EnvError(.badRequest, "action '\(action)' needs a 'session' field") }

@@ -39,7 +39,7 @@ struct BenchCommand: ParsableCommand {
         defer { server.terminate(); server.waitUntilExit() }
 
         let context = ZMQContext()
-        let client = try BenchClient(context: context, endpoint: endpoint)
+        let client = try BlockingClient(context: context, endpoint: endpoint)
         try waitForHealth(client, server: server)
         let tasksRoot = ProjectPaths.resolve(tasks)
         let session = try client.call(.reset, params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
@@ -71,7 +71,7 @@ struct BenchCommand: ParsableCommand {
         print(TextTable.render(header: ["measure", "median", "p99", "fresh median", "ratio"], rows: rows.map(\.cells)))
     }
 
-    private func evaluateRow(_ client: BenchClient, tasksRoot: URL, python: String) throws -> Row {
+    private func evaluateRow(_ client: BlockingClient, tasksRoot: URL, python: String) throws -> Row {
         let answers = tasksRoot.appending(path: "\(bigTask)/data/private/test_answer.csv")
         let sample = tasksRoot.appending(path: "\(bigTask)/data/public/sample_submission.csv")
         guard let csv = try? String(contentsOf: sample, encoding: .utf8) else {
@@ -106,7 +106,7 @@ struct BenchCommand: ParsableCommand {
             Thread {
                 defer { group.leave() }
                 do {
-                    let client = try BenchClient(context: context, endpoint: endpoint, timeoutMilliseconds: 30_000)
+                    let client = try BlockingClient(context: context, endpoint: endpoint, timeoutMilliseconds: 30_000)
                     defer { client.close() }
                     // Each client drives a session of its own (a session answers one action at a time).
                     let session = try client.call(.reset, params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
@@ -134,7 +134,7 @@ struct BenchCommand: ParsableCommand {
         return Double(total.withLock { $0 }) / seconds
     }
 
-    private func waitForHealth(_ client: BenchClient, server: Process) throws {
+    private func waitForHealth(_ client: BlockingClient, server: Process) throws {
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             guard server.isRunning else { throw BenchError("the server exited with status \(server.terminationStatus)") }
@@ -213,4 +213,10 @@ private struct Row {
     }
 
     static func format(_ value: Double) -> String { String(format: value < 10 ? "%.2f" : "%.1f", value) }
+}
+
+/// A benchmark step that could not be measured.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -12,6 +12,12 @@ struct ServeCommand: AsyncParsableCommand {
             with the task's public data read-only at /data and the session workspace at /workspace; the server \
             refuses to start when the sandbox does not work on this host. Every step is stored in the SQLite \
             database before its reply is sent.
+
+            A second ROUTER socket, the admin endpoint (--admin-bind), answers register_task: a task folder \
+            inside --tasks is loaded and served at once, without a restart (`mledojo tasks register`). By \
+            default it is ipc://<folder of --db>/admin.sock, a socket file only this user may open (0600, in a \
+            folder that is not world-writable and that the sandbox does not mount). A tcp:// admin endpoint \
+            needs --admin-token-file; the public endpoint refuses register_task (FORBIDDEN).
             """)
 
     @Option(help: "Folder of task folders (ours with task.json, or MLE-Dojo competition folders).")
@@ -20,6 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
     var bind = "tcp://127.0.0.1:5555"
     @Option(help: "SQLite database file (created if missing).")
     var db = "var/mledojo.sqlite"
+    @Option(help: "Admin endpoint (register_task): ipc://PATH, tcp://HOST:PORT (needs --admin-token-file) or none. Default: ipc://<folder of --db>/admin.sock.")
+    var adminBind: String?
+    @Option(help: "File (readable by this user only) holding the token every admin request must carry in params.token.")
+    var adminTokenFile: String?
     @Option(help: "Folder for session workspaces and run artifacts.")
     var runs = "var/runs"
     @Option(help: "Python virtual environment with the pinned packages (made by make setup).")
@@ -75,6 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...65_536).contains(maxClientRequests) else {
             throw ValidationError("--max-client-requests must be from 1 to 65536")
         }
+        if adminBind == "none" && adminTokenFile != nil {
+            throw ValidationError("--admin-token-file needs an admin endpoint (--admin-bind is none)")
+        }
     }
 
     var runLimits: RunLimits {
@@ -98,6 +111,12 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxClientRequests = maxClientRequests
         configuration.gpu = gpu
         configuration.memoryCgroups = !noCgroups
+        switch adminBind {
+        case "none": configuration.adminEndpoint = nil
+        case let endpoint?: configuration.adminEndpoint = endpoint
+        case nil: configuration.adminEndpoint = ServerConfiguration.defaultAdminEndpoint(databasePath: configuration.databasePath)
+        }
+        configuration.adminTokenFile = adminTokenFile.map(ProjectPaths.resolve)
         let server: EnvServer
         do {
             server = try await EnvServer.start(configuration)
@@ -112,12 +131,13 @@ struct ServeCommand: AsyncParsableCommand {
                 Console.error("mledojo serve: WARNING: sessions share root's uid, so process limits do not hold: \(failed.detail)")
             }
         } else {
-            Console.error("mledojo serve: WARNING: --unsafe-no-sandbox: agent code runs unisolated")
+            Console.error("mledojo serve: WARNING: --unsafe-no-sandbox: agent code runs unisolated (and can reach the admin endpoint)")
         }
         for problem in server.loadProblems {
             Console.error("mledojo serve: skipped task \(problem)")
         }
         Console.line("mledojo: serving \(server.service.taskCount) tasks on \(server.endpoint) (db \(configuration.databasePath))")
+        Console.line("mledojo: admin endpoint \(server.adminEndpoint ?? "none")")
         let signal = await SignalWaiter.wait(for: [SIGTERM, SIGINT])
         Console.line("mledojo: signal \(signal), shutting down")
         await server.shutdown()

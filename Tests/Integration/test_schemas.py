@@ -21,6 +21,7 @@ RESULT_SCHEMA = {
     "validate_code": "validate_code.result.json", "execute_code": "execute_code.result.json",
     "evaluate": "evaluate.result.json", "get_history": "get_history.result.json",
     "close": "close.result.json", "cancel": "cancel.result.json",
+    "register_task": "register_task.result.json",
 }
 
 

@@ -13,16 +13,22 @@ struct ActionTests {
         #expect("\(action)" == action.rawValue)
     }
 
-    @Test(arguments: ["launch_missiles", "HEALTH", "Reset", " health", "health ", "register_task", "finish", "listTasks"])
+    @Test(arguments: ["launch_missiles", "HEALTH", "Reset", " health", "health ", "registerTask", "finish", "listTasks"])
     func anUnknownNameIsUnknownAction(_ name: String) {
         #expect(Action(rawValue: name) == nil)
         #expect(throws: EnvError(.unknownAction, "unknown action '\(name)'; known: health, list_tasks, reset, request_info, "
-            + "validate_code, execute_code, evaluate, get_history, close, cancel")) { try Action.named(name) }
+            + "validate_code, execute_code, evaluate, get_history, close, cancel, register_task")) { try Action.named(name) }
     }
 
     @Test func theStepActionsAreThoseProtocolSectionFiveNames() {
         #expect(Action.allCases.filter(\.spendsStep) == [.requestInfo, .validateCode, .executeCode, .evaluate])
         #expect(Action.allCases.filter(\.runsCode) == [.validateCode, .executeCode])
+    }
+
+    /// protocol.md, section 4.10: register_task is the one admin action (the public endpoint refuses it).
+    @Test func registerTaskIsTheOneAdminAction() {
+        #expect(Action.allCases.filter(\.isAdminOnly) == [.registerTask])
+        #expect(Action.registerTask.rawValue == "register_task" && !Action.registerTask.spendsStep)
     }
 
     /// request.json states the params of each action by name: it names exactly these actions.

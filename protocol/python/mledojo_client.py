@@ -189,6 +189,19 @@ class Client:
         result = self.request("reset", **params)
         return Session(self, result["session"], result["task"], result["observation"])
 
+    def register_task(self, path: str, replace: bool = False, token: Optional[str] = None) -> dict:
+        """Admin action (protocol.md section 4.10): connect this client to the server's *admin*
+        endpoint (``serve --admin-bind``). Loads the task folder ``path`` (absolute, inside the
+        server's tasks folder) and serves it at once; returns ``{"task": summary, "replaced": bool}``.
+        ``token`` is needed when the server has an admin token. The public endpoint refuses it
+        (``ProtocolError`` with code ``FORBIDDEN``)."""
+        params: Dict[str, Any] = {"path": path}
+        if replace:
+            params["replace"] = True
+        if token is not None:
+            params["token"] = token
+        return self.request("register_task", **params)
+
     def session(self, session_id: str, task: str = "") -> "Session":
         """A handle on an existing session (e.g. one from before a server restart)."""
         return Session(self, session_id, task, None)

@@ -85,6 +85,17 @@ public struct Sandbox: Sendable {
 
     public var python: String { pythonEnvironment.appending(path: "bin/python").path }
 
+    /// The host folders agent code sees into (`launch` mounts them or folders inside them): /usr, /etc,
+    /// the Python environment, the worker script, the tasks' public data (under `tasks`, and wherever
+    /// `taskFolders` lead) and the session folders (under `runs`). Nothing else of the host is there, so
+    /// a socket outside them (the admin endpoint's) cannot be seen or reached. Empty without the sandbox,
+    /// where agent code reaches whatever the server's user can.
+    public func hostFoldersVisible(tasks: URL, runs: URL, taskFolders: [URL] = []) -> [URL] {
+        guard mode == .bubblewrap else { return [] }
+        let system = ["/usr", "/etc"].map { URL(fileURLWithPath: $0) }
+        return system + [pythonEnvironment, workerDirectory, tasks, runs] + taskFolders.map { $0.appending(path: "data/public") }
+    }
+
     /// The paths agent code sees for a session's folders.
     public func agentPaths(_ folders: SessionFolders) -> (data: String, workspace: String, code: String, logs: String) {
         switch mode {

@@ -14,14 +14,21 @@ public final class EnvService: Sendable {
     public let sandbox: Sandbox
     let workers: WorkerPool
     let scheduler: RunScheduler
+    /// Loads task folders through the trusted resolver: at start and for register_task.
+    let loader: TaskLoader
+    /// Whether a register_task is being answered (they run one at a time).
+    let registering = Mutex(false)
     private let activity = Mutex((inFlight: 0, draining: false))
 
-    public init(configuration: ServerConfiguration, catalog: TaskCatalog, store: Store, grader: GraderClient, sandbox: Sandbox) {
+    /// `loader` defaults to one that asks `grader`, as the server's start does.
+    public init(configuration: ServerConfiguration, catalog: TaskCatalog, store: Store, grader: GraderClient, sandbox: Sandbox,
+                loader: TaskLoader? = nil) {
         self.configuration = configuration
         self.catalog = catalog
         self.store = store
         self.sessions = SessionRegistry(store: store)
         self.grader = grader
+        self.loader = loader ?? TaskLoader(grader: grader)
         self.sandbox = sandbox
         self.workers = WorkerPool(sandbox: sandbox)
         self.scheduler = RunScheduler(maxConcurrent: configuration.maxConcurrentRuns, maxQueued: configuration.maxQueuedRuns)
@@ -29,11 +36,16 @@ public final class EnvService: Sendable {
 
     /// One frame in, one reply frame out.
     public func handle(frame: Data) async -> Data {
+        await Self.answer(frame) { await self.reply(to: $0) }
+    }
+
+    /// Parses `frame` and answers it with `reply`; a frame that is no request gets its error reply.
+    static func answer(_ frame: Data, _ reply: (Request) async -> EncodedReply) async -> Data {
         switch Request.parse(frame) {
         case .failure(let failure):
             return Reply.failure(id: failure.id, error: failure.error).encoded()
         case .success(let request):
-            return await reply(to: request).bytes
+            return await reply(request).bytes
         }
     }
 
@@ -66,6 +78,28 @@ public final class EnvService: Sendable {
 
     /// The reply to a request, encoded once (a step's reply is stored with exactly these bytes).
     func reply(to request: Request) async -> EncodedReply {
+        await admitted(request) {
+            // Actions that store a step answer with the reply they stored; the others with their result.
+            switch request.action {
+            case .health: return .success(id: request.id, result: try await health())
+            case .listTasks: return .success(id: request.id, result: taskListing)
+            case .reset: return try await offTheSocketThread { try await self.reset(request) }
+            case .requestInfo: return try await requestInfo(request)
+            case .validateCode: return try await offTheSocketThread { try await self.runCode(request, grading: false) }
+            case .executeCode: return try await offTheSocketThread { try await self.runCode(request, grading: true) }
+            case .evaluate: return try await offTheSocketThread { try await self.evaluate(request) }
+            case .getHistory: return .success(id: request.id, result: try await offTheSocketThread { try await self.history(request) })
+            case .close: return try await offTheSocketThread { try await self.close(request) }
+            case .cancel: return .success(id: request.id, result: try await cancel(request))
+            case .registerTask:
+                throw EnvError(.forbidden, "register_task is an admin action; use the admin endpoint (mledojo serve --admin-bind)")
+            }
+        }
+    }
+
+    /// Answers `request` with `answer` unless the server is shutting down (BUSY), counting it in flight
+    /// meanwhile (`drain` waits for it); a thrown error becomes its error reply.
+    func admitted(_ request: Request, _ answer: () async throws -> EncodedReply) async -> EncodedReply {
         let admitted = activity.withLock { state -> Bool in
             guard !state.draining else { return false }
             state.inFlight += 1
@@ -76,19 +110,7 @@ public final class EnvService: Sendable {
         }
         defer { activity.withLock { $0.inFlight -= 1 } }
         do {
-            // Actions that store a step answer with the reply they stored; the others with their result.
-            switch request.action {
-            case .health: return .success(id: request.id, result: try await health())
-            case .listTasks: return .success(id: request.id, result: .object(["tasks": .array(catalog.all.map(\.summary))]))
-            case .reset: return try await offTheSocketThread { try await self.reset(request) }
-            case .requestInfo: return try await requestInfo(request)
-            case .validateCode: return try await offTheSocketThread { try await self.runCode(request, grading: false) }
-            case .executeCode: return try await offTheSocketThread { try await self.runCode(request, grading: true) }
-            case .evaluate: return try await offTheSocketThread { try await self.evaluate(request) }
-            case .getHistory: return .success(id: request.id, result: try await offTheSocketThread { try await self.history(request) })
-            case .close: return try await offTheSocketThread { try await self.close(request) }
-            case .cancel: return .success(id: request.id, result: try await cancel(request))
-            }
+            return try await answer()
         } catch let error as StoredFailure {
             return error.reply
         } catch let error as EnvError {
@@ -97,6 +119,9 @@ public final class EnvService: Sendable {
             return .failure(id: request.id, error: EnvError(.internal, "\(error)"))
         }
     }
+
+    /// The result of `list_tasks`: every task's summary, by id.
+    var taskListing: JSONValue { .object(["tasks": .array(catalog.all.map(\.summary))]) }
 
     public var taskCount: Int { catalog.count }
 
@@ -124,7 +149,7 @@ public final class EnvService: Sendable {
         }
     }
 
-    private func health() async throws -> JSONValue {
+    func health() async throws -> JSONValue {
         let counts = try await store.sessionCounts()
         return [
             "status": "ok", "version": .string(Self.version), "protocol": 1,

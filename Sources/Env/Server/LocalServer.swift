@@ -11,6 +11,8 @@ public final class LocalServer: Sendable {
     public let configuration: ServerConfiguration
 
     public var endpoint: String { server.endpoint }
+    /// The admin endpoint (register_task), nil when disabled.
+    public var adminEndpoint: String? { server.adminEndpoint }
     /// Tasks the server skipped while loading (with the reason).
     public var loadProblems: [String] { server.loadProblems }
 
@@ -21,13 +23,16 @@ public final class LocalServer: Sendable {
     }
 
     /// The configuration `mledojo serve` builds, rooted in `directory`: the database and runs live
-    /// there, and `endpoint` defaults to `ipc://<directory>/env.sock`.
+    /// there, `endpoint` defaults to `ipc://<directory>/env.sock` and the admin endpoint is
+    /// `ipc://<directory>/admin.sock`.
     public static func configuration(in directory: URL, tasks: URL, venv: URL, runtime: URL,
                                      endpoint: String? = nil) -> ServerConfiguration {
-        ServerConfiguration(
+        var configuration = ServerConfiguration(
             tasksDirectory: tasks, endpoint: endpoint ?? "ipc://\(directory.appending(path: "env.sock").path)",
             databasePath: directory.appending(path: "env.sqlite").path, runsDirectory: directory.appending(path: "runs"),
             pythonEnvironment: venv, runtimeDirectory: runtime)
+        configuration.adminEndpoint = ServerConfiguration.defaultAdminEndpoint(databasePath: configuration.databasePath)
+        return configuration
     }
 
     /// Starts a server on `tasks` with the virtual environment `venv` and the trusted runtime `runtime`,

@@ -32,6 +32,12 @@ public struct ServerConfiguration: Sendable {
     public var gpu = false
     /// Limit memory with a cgroup per session where the host allows it (else RLIMIT_AS).
     public var memoryCgroups = true
+    /// The admin endpoint (`ipc://` or `tcp://`; protocol.md, section 4.10) that answers register_task;
+    /// nil: none. `mledojo serve` binds `ipc://<folder of the database>/admin.sock` unless told otherwise.
+    public var adminEndpoint: String?
+    /// A file (readable by the server's user only) whose token each admin request must carry; required
+    /// for a `tcp://` admin endpoint.
+    public var adminTokenFile: URL?
 
     public init(tasksDirectory: URL, endpoint: String, databasePath: String, runsDirectory: URL,
                 pythonEnvironment: URL, runtimeDirectory: URL, bubblewrap: String = "/usr/bin/bwrap",
@@ -52,6 +58,12 @@ public struct ServerConfiguration: Sendable {
         self.maxQueuedRuns = maxQueuedRuns
         self.sessionIdleSeconds = sessionIdleSeconds
         self.unsafeNoSandbox = unsafeNoSandbox
+    }
+
+    /// `ipc://<folder of the database>/admin.sock`: the admin endpoint `mledojo serve` binds by default.
+    public static func defaultAdminEndpoint(databasePath: String) -> String {
+        let folder = URL(fileURLWithPath: databasePath).standardizedFileURL.deletingLastPathComponent()
+        return "ipc://\(folder.appending(path: "admin.sock").path)"
     }
 
     /// python/mledojo_sandbox: the warm worker that runs inside each session's sandbox.

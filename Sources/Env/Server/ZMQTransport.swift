@@ -36,13 +36,14 @@ public final class ZMQTransport: Sendable {
         executor = LoopExecutor { thread.wake() }
     }
 
-    /// Binds and starts serving on a dedicated thread; returns the bound endpoint (wildcard ports resolved).
-    public func start() throws -> String {
+    /// Binds and starts serving on a dedicated thread (named `threadName`); returns the bound endpoint
+    /// (wildcard ports resolved).
+    public func start(threadName: String = "zmq-router") throws -> String {
         let maxMessageSize = Int64(max(maxFrameBytes * 16, 256 * 1024 * 1024))
         let endpoint = self.endpoint
         let executor = self.executor
         return try thread.start(
-            name: "zmq-router", kind: .router, onThread: { executor.adoptCurrentThread() },
+            name: threadName, kind: .router, onThread: { executor.adoptCurrentThread() },
             open: { socket in
                 try socket.setRouterMandatory()
                 // libzmq drops a peer whose message passes this hard cap; below it, we answer FRAME_TOO_LARGE.

@@ -17,4 +17,19 @@ public final class TaskCatalog: Sendable {
     public var count: Int { tasks.withLock { $0.count } }
 
     public func add(_ task: CompetitionTask) { tasks.withLock { $0[Identifier(task.id)] = task } }
+
+    /// What `insert` did.
+    public enum Insertion: Sendable, Equatable { case added, replaced, refused }
+
+    /// Adds `task` in one step: a task already served under its id is replaced only when `replacing`,
+    /// else the catalog is left as it was (`refused`).
+    public func insert(_ task: CompetitionTask, replacing: Bool) -> Insertion {
+        tasks.withLock { tasks in
+            let key = Identifier(task.id)
+            let present = tasks[key] != nil
+            if present && !replacing { return .refused }
+            tasks[key] = task
+            return present ? .replaced : .added
+        }
+    }
 }

@@ -1,7 +1,15 @@
 import Foundation
 
-/// The task files request_info serves, read on each request (an edited file shows at once).
+/// The task files request_info serves, read on each request (an edited file shows at once), and the
+/// resolved paths register_task and the admin endpoint compare.
 enum TaskFile {
+    /// realpath(3): the absolute path with every symbolic link, `.` and `..` resolved; nil when it does not exist.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// At most `limit` bytes of a task file as text (an unreadable file reads as empty). Plain
     /// open/read: FileHandle cost more than the rest of a request_info("overview").
     static func readText(_ file: URL, limit: Int) throws -> String {
