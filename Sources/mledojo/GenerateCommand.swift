@@ -60,7 +60,6 @@ struct GenerateCommand: AsyncParsableCommand {
         if designer == .llm || validator == .llm {
             throw ValidationError("the LLM designer and validator are not available yet (issue 10, point 3): use --designer builtin --validator baseline")
         }
-        if register != nil { throw ValidationError("--register needs the admin endpoint (coming with register_task)") }
         for path in datasets where !FileManager.default.fileExists(atPath: ProjectPaths.resolve(path).path) {
             throw ValidationError("no such dataset: \(path)")
         }
@@ -80,12 +79,17 @@ struct GenerateCommand: AsyncParsableCommand {
             Console.error("mledojo generate: \(error)")
             throw ExitCode(2)
         }
+        let registrar: AdminRegistrar?
+        do { registrar = try register.map { try AdminRegistrar(endpoint: $0, tokenFile: adminTokenFile.map { ProjectPaths.resolve($0) }) } } catch {
+            Console.error("mledojo generate: \(error)")
+            throw ExitCode(2)
+        }
         var generator = TaskGenerator(
             designer: BuiltinDesigner(python: python, maxCandidates: maxCandidates), assertions: .assertions(python),
             review: .review(python),
             validator: ExecutionValidator(python: python, venv: ProjectPaths.resolve(venv), resources: resources,
                                           trajectories: reports.appending(path: "agent.sqlite").path),
-            publisher: Publisher(tasksFolder: ProjectPaths.resolve(out), register: nil),
+            publisher: Publisher(tasksFolder: ProjectPaths.resolve(out), register: registrar.map { registrar in { @Sendable url in try registrar.register(url) } }),
             store: store, runID: runID, workFolder: work)
         let quiet = json
         generator.progress = { line in if quiet { Console.error(line) } else { Console.line(line) } }
