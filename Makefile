@@ -4,7 +4,7 @@ PY := .venv/bin/python
 SWIFT ?= swift
 export PYTHONPATH := $(CURDIR)/python:$(CURDIR)/protocol/python
 
-.PHONY: all setup prepare build build-release test test-swift test-python demo bench fuzz check clean
+.PHONY: all setup prepare build build-release test test-swift test-python demo bench bench-generate fuzz check clean
 
 all: build
 
@@ -34,6 +34,11 @@ check: prepare build
 demo: prepare build-release
 	$(PY) scripts/demo.py --server .build/release/mledojo
 	$(PY) scripts/demo_agents.py --bin .build/release/mledojo
+	$(PY) scripts/demo_generate.py --bin .build/release/mledojo
+
+# The generator's benchmark: every table of ../shared/datasets, seconds per verified task.
+bench-generate: prepare build-release
+	$(PY) scripts/demo_generate.py --bin .build/release/mledojo --all
 
 bench: prepare build-release
 	.build/release/mledojo bench
