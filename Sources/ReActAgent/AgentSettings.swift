@@ -47,6 +47,9 @@ public struct AgentSettings: Sendable {
             object["request_timeout_s"] = .number(endpoint.requestTimeoutSeconds)
             object["max_attempts"] = .number(Double(endpoint.retry.maxAttempts))
             object["api_key_given"] = .bool(endpoint.apiKey != nil)
+            object["action_format"] = .string(endpoint.actionFormat.rawValue)
+            if endpoint.actionFormat == .tools { object["tool_choice"] = .string(endpoint.toolChoice.description) }
+            if endpoint.actionFormat == .json { object["action_schema"] = .bool(endpoint.sendsActionSchema) }
         }
         return .object(object)
     }

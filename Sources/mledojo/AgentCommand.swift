@@ -1,4 +1,5 @@
 import ArgumentParser
+import ReActAgent
 
 /// `mledojo agent`: the budgeted ReAct validation agent (run is the default subcommand) and the export of its trajectories.
 struct AgentCommand: AsyncParsableCommand {
@@ -18,6 +19,8 @@ enum PolicyOption: String, ExpressibleByArgument, CaseIterable {
     case baseline
     case llm
 }
+
+extension ActionFormat: ExpressibleByArgument {}
 
 /// Export formats of `mledojo agent export`.
 enum ExportFormat: String, ExpressibleByArgument, CaseIterable {

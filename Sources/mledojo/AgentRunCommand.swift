@@ -11,7 +11,8 @@ struct AgentRunCommand: AsyncParsableCommand {
         discussion: """
             Each run first grades the task's sample submission in a probe session of its own (the random reference), \
             then plays one episode: each turn the policy answers with reasoning and one action in a ```json block \
-            (request_info, validate_code, execute_code, evaluate, finish), within the step, time and token budgets. \
+            (request_info, validate_code, execute_code, evaluate, finish; --action-format json or tools for JSON mode \
+            or function calling), within the step, time and token budgets. \
             The verdict is solvable when a graded submission of the agent's code beats the random reference by the \
             metric's margin, not_solvable when the pipeline ran but none did, error when the run could not tell. \
             Every turn (prompt, reply, action, observation, tokens, time) is stored in --db. Without --server an \
@@ -50,6 +51,12 @@ struct AgentRunCommand: AsyncParsableCommand {
     var requestTimeout = 120.0
     @Option(help: "HTTP attempts per model call (429, 5xx and network errors are retried with exponential backoff).")
     var maxAttempts = 4
+    @Option(help: "How the model writes its action: fenced (a ```json block in text, MLE-Dojo's format), json (JSON mode: the reply is the action object) or tools (function calling, one tool per action).")
+    var actionFormat: ActionFormat = .fenced
+    @Option(help: "tool_choice of the tools format: required, auto (llama-cpp-python's chatml-function-calling), or function:NAME.")
+    var toolChoice = "required"
+    @Flag(help: "With --action-format json: send the action's JSON Schema as response_format.schema (llama-cpp-python), so decoding is held to a valid action.")
+    var actionSchema = false
     @Option(help: "Price table (JSON, per million tokens) instead of the bundled one.")
     var prices: String?
     @Option(help: "Number of independent runs.")
@@ -67,6 +74,9 @@ struct AgentRunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard ToolChoice(option: toolChoice) != nil else {
+            throw ValidationError("--tool-choice must be required, auto or function:NAME (got '\(toolChoice)')")
+        }
         if policy == .llm {
             guard model?.isEmpty == false else { throw ValidationError("--policy llm needs --model") }
             guard baseURL?.isEmpty == false else { throw ValidationError("--policy llm needs --base-url") }
@@ -163,7 +173,8 @@ struct AgentRunCommand: AsyncParsableCommand {
             let key = try apiKeyEnv.map { name throws(LLMError) in try APIKey.fromEnvironment(name) }
             let endpoint = ChatEndpoint(
                 baseURL: baseURL ?? "", model: model ?? "", apiKey: key, temperature: temperature, maxReplyTokens: maxReplyTokens,
-                requestTimeoutSeconds: requestTimeout, retry: RetryPolicy(maxAttempts: maxAttempts))
+                requestTimeoutSeconds: requestTimeout, retry: RetryPolicy(maxAttempts: maxAttempts), actionFormat: actionFormat,
+                toolChoice: ToolChoice(option: toolChoice) ?? .required, sendsActionSchema: actionSchema)
             try endpoint.validate()
             return AgentSettings(task: task, policy: .llm(endpoint), limits: limits, serverDescription: serverDescription, prices: table)
         }

@@ -8,8 +8,13 @@ SCRIPT.json is a list of entries, served in order, one per POST to .../chat/comp
   {"content": "...", "usage": {"prompt_tokens": 10, "completion_tokens": 5} | null,
    "status": 200, "body": "<raw body, instead of a completion>", "headers": {"Retry-After": "0"},
    "delay_s": 0.0}
+JSON mode and function calling are scripted too:
+  {"json": {...}}  the content is this value as JSON text (what a JSON-mode reply looks like);
+  {"tool_calls": [{"name": "execute_code", "arguments": {...} | "<raw JSON text>"}, ...],
+   "content": null}  the message carries these calls (ids added, finish_reason "tool_calls").
 When the script runs out, ``{"repeat_last": true}`` as the last entry repeats it; otherwise every
-later request gets a ``finish`` action. Each request (path, headers, JSON body) is appended to
+later request gets a ``finish`` action in the request's format (a tool call when the request offers
+tools, a JSON object when it asks for response_format json_object, else a fenced block). Each request (path, headers, JSON body) is appended to
 --log as one JSON line. The bound port is written to --port-file once the server listens.
 """
 
@@ -23,6 +28,32 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 FINISH = 'Reasoning: done.\n```json\n{"action": "finish", "params": {}}\n```'
 
 
+def finish_entry(request):
+    """The default entry once the script runs out: finish, in the format the request asks for."""
+    request = request or {}
+    if request.get("tools"):
+        return {"tool_calls": [{"name": "finish", "arguments": {}}], "content": None}
+    if (request.get("response_format") or {}).get("type") == "json_object":
+        return {"json": {"action": "finish", "params": {}}}
+    return {"content": FINISH}
+
+
+def message_of(entry):
+    """The assistant message and finish_reason an entry scripts."""
+    content = json.dumps(entry["json"]) if "json" in entry else entry.get("content", "")
+    message = {"role": "assistant", "content": content}
+    if "tool_calls" not in entry:
+        return message, "stop"
+    calls = []
+    for index, call in enumerate(entry["tool_calls"]):
+        arguments = call.get("arguments", {})
+        calls.append({"id": f"call_{index}", "type": "function",
+                      "function": {"name": call["name"],
+                                   "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments)}})
+    message["tool_calls"] = calls
+    return message, "tool_calls"
+
+
 class Script:
     def __init__(self, entries):
         self.repeat_last = bool(entries) and entries[-1] == {"repeat_last": True}
@@ -30,7 +61,7 @@ class Script:
         self.index = 0
         self.lock = threading.Lock()
 
-    def next(self):
+    def next(self, request=None):
         with self.lock:
             if self.index < len(self.entries):
                 entry = self.entries[self.index]
@@ -38,7 +69,7 @@ class Script:
                 return entry
             if self.repeat_last and self.entries:
                 return self.entries[-1]
-            return {"content": FINISH}
+            return finish_entry(request)
 
 
 def make_handler(script, log_path):
@@ -58,7 +89,7 @@ def make_handler(script, log_path):
             if log_path:
                 with log_lock, open(log_path, "a") as log:
                     log.write(json.dumps({"path": self.path, "headers": dict(self.headers.items()), "body": body}) + "\n")
-            entry = script.next()
+            entry = script.next(body if isinstance(body, dict) else None)
             if entry.get("delay_s"):
                 time.sleep(entry["delay_s"])
             status = entry.get("status", 200)
@@ -66,11 +97,11 @@ def make_handler(script, log_path):
                 payload = entry["body"].encode()
             else:
                 usage = entry.get("usage", {"prompt_tokens": 100, "completion_tokens": 20})
+                message, finish_reason = message_of(entry)
                 completion = {
                     "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
                     "model": (body or {}).get("model", "scripted"),
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": entry.get("content", "")},
-                                 "finish_reason": "stop"}],
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
                 }
                 if usage is not None:
                     usage = dict(usage)

@@ -110,6 +110,10 @@ def test_llm_run_survives_faults_and_never_stores_the_key(mledojo, tmp_path, scr
     (["--task", TASK, "--max-steps", "0"], 2, "--max-steps"),
     (["--task", TASK, "--server", "bogus://nowhere"], 2, "cannot reach the server"),
     (["--task", TASK, "--policy", "wizard"], 64, "wizard"),
+    (["--task", TASK, "--action-format", "yaml"], 64, "yaml"),
+    (["--task", TASK, "--tool-choice", "always"], 64, "--tool-choice must be required, auto or function:NAME"),
+    (["--task", TASK, "--policy", "llm", "--model", "m", "--base-url", "http://x", "--action-format", "tools",
+      "--tool-choice", "function:rm"], 2, "names no action"),
 ])
 def test_bad_input_is_a_typed_error(mledojo, tmp_path, args, code, message):
     done = run_agent(mledojo, *args, "--db", str(tmp_path / "a.sqlite"), timeout=60)

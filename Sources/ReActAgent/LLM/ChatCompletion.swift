@@ -1,8 +1,10 @@
 import Wire
 
-/// One completion: the assistant's text, the tokens it cost, and how it was obtained.
+/// One completion: the assistant's text and tool calls, the tokens it cost, and how it was obtained.
 public struct ChatCompletion: Sendable, Equatable {
     public var content: String
+    /// The functions the model called (`message.tool_calls`, or a legacy `function_call`), in order.
+    public var toolCalls: [ToolCall]
     public var usage: TokenUsage
     public var model: String?
     public var finishReason: String?
@@ -12,9 +14,10 @@ public struct ChatCompletion: Sendable, Equatable {
     public var retries: [String]
     public var seconds: Double
 
-    public init(content: String, usage: TokenUsage, model: String? = nil, finishReason: String? = nil, attempts: Int = 1,
+    public init(content: String, toolCalls: [ToolCall] = [], usage: TokenUsage, model: String? = nil, finishReason: String? = nil, attempts: Int = 1,
                 retries: [String] = [], seconds: Double = 0) {
         self.content = content
+        self.toolCalls = toolCalls
         self.usage = usage
         self.model = model
         self.finishReason = finishReason
@@ -42,12 +45,21 @@ extension ChatCompletion {
         case .null?, nil: content = ""
         default: throw .malformedResponse("'message.content' is neither a string nor null")
         }
-        var usage = TokenUsage(promptTokens: (promptCharacters + 3) / 4, completionTokens: TokenUsage.estimate(content), estimated: true)
+        var toolCalls: [ToolCall] = []
+        switch message["tool_calls"] {
+        case .array(let calls)?:
+            for call in calls { toolCalls.append(try ToolCall.decode(call)) }
+        case .null?, nil:
+            if let legacy = message["function_call"], legacy != .null { toolCalls = [try ToolCall.decode(["function": legacy])] }
+        default: throw .malformedResponse("'message.tool_calls' is not an array")
+        }
+        let written = content + toolCalls.map { $0.name + $0.arguments }.joined()
+        var usage = TokenUsage(promptTokens: (promptCharacters + 3) / 4, completionTokens: TokenUsage.estimate(written), estimated: true)
         if let reported = body["usage"], let prompt = reported["prompt_tokens"]?.numberValue,
            let completion = reported["completion_tokens"]?.numberValue, prompt >= 0, completion >= 0 {
             usage = TokenUsage(promptTokens: Int(prompt), completionTokens: Int(completion))
         }
-        return ChatCompletion(content: content, usage: usage, model: body["model"]?.stringValue,
+        return ChatCompletion(content: content, toolCalls: toolCalls, usage: usage, model: body["model"]?.stringValue,
                               finishReason: first["finish_reason"]?.stringValue)
     }
 }

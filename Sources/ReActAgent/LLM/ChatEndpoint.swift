@@ -13,9 +13,16 @@ public struct ChatEndpoint: Sendable {
     /// Wall clock of one HTTP attempt.
     public var requestTimeoutSeconds: Double
     public var retry: RetryPolicy
+    /// How the model writes its action (fenced block, JSON mode, tool calls): what this endpoint serves best.
+    public var actionFormat: ActionFormat
+    /// The `tool_choice` sent with the `tools` format.
+    public var toolChoice: ToolChoice
+    /// With the `json` format: send the action's JSON Schema in `response_format` too.
+    public var sendsActionSchema: Bool
 
     public init(baseURL: String, model: String, apiKey: APIKey? = nil, temperature: Double = 0.2, maxReplyTokens: Int = 4096,
-                requestTimeoutSeconds: Double = 120, retry: RetryPolicy = .standard) {
+                requestTimeoutSeconds: Double = 120, retry: RetryPolicy = .standard, actionFormat: ActionFormat = .fenced,
+                toolChoice: ToolChoice = .required, sendsActionSchema: Bool = false) {
         self.baseURL = baseURL
         self.model = model
         self.apiKey = apiKey
@@ -23,6 +30,9 @@ public struct ChatEndpoint: Sendable {
         self.maxReplyTokens = maxReplyTokens
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.retry = retry
+        self.actionFormat = actionFormat
+        self.toolChoice = toolChoice
+        self.sendsActionSchema = sendsActionSchema
     }
 
     /// The chat-completions URL.
@@ -43,5 +53,8 @@ public struct ChatEndpoint: Sendable {
             throw .invalidConfiguration("the request timeout must be a positive number of seconds")
         }
         guard maxReplyTokens > 0 else { throw .invalidConfiguration("the reply token limit must be positive") }
+        if case .function(let name) = toolChoice, !AgentAction.names.contains(name) {
+            throw .invalidConfiguration("--tool-choice function:\(name) names no action (\(AgentAction.names.joined(separator: ", ")))")
+        }
     }
 }

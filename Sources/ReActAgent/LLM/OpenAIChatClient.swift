@@ -16,11 +16,11 @@ public final class OpenAIChatClient: Sendable {
     }
 
     /// One completion for `messages`. `maxTokens` lowers the reply limit; `deadline` bounds every
-    /// attempt and wait together (the episode's clock).
-    public func complete(_ messages: [ChatMessage], maxTokens: Int? = nil,
-                         deadline: ContinuousClock.Instant? = nil) async throws(LLMError) -> ChatCompletion {
+    /// attempt and wait together (the episode's clock); `constraint` asks for JSON mode or tool calls.
+    public func complete(_ messages: [ChatMessage], maxTokens: Int? = nil, deadline: ContinuousClock.Instant? = nil,
+                         constraint: ReplyConstraint = .text) async throws(LLMError) -> ChatCompletion {
         let started = ContinuousClock.now
-        let body = requestBody(messages, maxTokens: maxTokens)
+        let body = requestBody(messages, maxTokens: maxTokens, constraint: constraint)
         let promptCharacters = messages.reduce(0) { $0 + $1.content.utf8.count }
         var retries: [String] = []
         var attempt = 0
@@ -62,16 +62,17 @@ public final class OpenAIChatClient: Sendable {
         }
     }
 
-    func requestBody(_ messages: [ChatMessage], maxTokens: Int?) -> Data {
+    func requestBody(_ messages: [ChatMessage], maxTokens: Int?, constraint: ReplyConstraint = .text) -> Data {
         let limit = min(endpoint.maxReplyTokens, max(1, maxTokens ?? endpoint.maxReplyTokens))
-        let body: JSONValue = [
+        var body: [String: JSONValue] = [
             "model": .string(endpoint.model),
             "messages": .array(messages.map(\.json)),
             "temperature": .number(endpoint.temperature),
             "max_tokens": .number(Double(limit)),
             "stream": false,
         ]
-        return body.encoded()
+        constraint.apply(to: &body)
+        return JSONValue.object(body).encoded()
     }
 
     private func send(_ body: Data, timeout: Double) async -> Result<HTTPResponse, HTTPClientError> {

@@ -8,5 +8,12 @@ public protocol AgentPolicy: Sendable {
     var name: String { get }
     /// The model name, for the LLM policy.
     var model: String? { get }
+    /// The format the policy's replies take; the system prompt describes it.
+    var actionFormat: ActionFormat { get }
     func decide(_ context: DecisionContext) async -> PolicyDecision
+}
+
+extension AgentPolicy {
+    /// Policies without a model (the baseline) write MLE-Dojo's fenced block.
+    public var actionFormat: ActionFormat { .fenced }
 }

@@ -29,7 +29,8 @@ public struct EpisodeRunner: Sendable {
         let deadline = start.adding(seconds: limits.timeLimitSeconds)
         var result = EpisodeResult(task: task.id)
         let facts = PromptLibrary.TaskFacts(task: task.id, metric: task.metric, higherIsBetter: task.higherIsBetter, maxSteps: limits.maxSteps,
-                                            timeLimitSeconds: limits.timeLimitSeconds, execTimeoutSeconds: limits.execTimeoutSeconds)
+                                            timeLimitSeconds: limits.timeLimitSeconds, execTimeoutSeconds: limits.execTimeoutSeconds,
+                                            actionFormat: policy.actionFormat)
         let session: String
         var state: LoopState
         do {

@@ -1,10 +1,12 @@
 import Wire
 
-/// The policy that asks a model through an OpenAI-compatible endpoint. A reply that does not parse
-/// gets up to `maxRepairs` repair prompts (MLE-Dojo's rule is 3) before the episode ends.
+/// The policy that asks a model through an OpenAI-compatible endpoint, in the endpoint's action format
+/// (fenced block, JSON mode or tool calls). A reply that does not parse gets up to `maxRepairs` repair
+/// prompts (MLE-Dojo's rule is 3) before the episode ends.
 public final class LLMPolicy: AgentPolicy {
     public let name = "llm"
     public var model: String? { client.endpoint.model }
+    public var actionFormat: ActionFormat { client.endpoint.actionFormat }
     let client: OpenAIChatClient
     let prompts: PromptLibrary
     let prices: PriceTable
@@ -20,6 +22,9 @@ public final class LLMPolicy: AgentPolicy {
     public func decide(_ context: DecisionContext) async -> PolicyDecision {
         var messages = context.messages
         var decision = PolicyDecision(outcome: .failure(.unparseable("no reply")), reply: "")
+        let format = actionFormat
+        let schema = client.endpoint.sendsActionSchema ? Optional(prompts.actionSchema) : Optional<JSONValue>.none
+        let constraint = format.constraint(tools: prompts.actionTools, choice: client.endpoint.toolChoice, schema: schema)
         for attempt in 0...maxRepairs {
             let promptTokens = ConversationWindow.estimate(messages)
             var replyLimit: Int?
@@ -29,7 +34,7 @@ public final class LLMPolicy: AgentPolicy {
             }
             let completion: ChatCompletion
             do {
-                completion = try await client.complete(messages, maxTokens: replyLimit, deadline: context.deadline)
+                completion = try await client.complete(messages, maxTokens: replyLimit, deadline: context.deadline, constraint: constraint)
             } catch {
                 switch error {
                 case .deadlineReached: return finish(decision, .failure(.deadline))
@@ -39,16 +44,18 @@ public final class LLMPolicy: AgentPolicy {
             decision.usage += completion.usage
             decision.modelSeconds += completion.seconds
             decision.retries += completion.retries
-            decision.reply = completion.content
+            let raw = ActionFormat.rawReply(completion)
+            decision.reply = raw
             do {
-                let parsed = try ActionParser.parse(completion.content)
+                let (parsed, reply) = try format.read(completion)
+                decision.reply = reply
                 return finish(decision, .action(parsed.action, reasoning: parsed.reasoning))
             } catch {
                 guard attempt < maxRepairs else { return finish(decision, .failure(.unparseable(error.problem))) }
-                let repair = (try? prompts.repairPrompt(problem: error.problem, attempt: attempt + 1, maxAttempts: maxRepairs))
+                let repair = (try? prompts.repairPrompt(problem: error.problem, attempt: attempt + 1, maxAttempts: maxRepairs, format: format))
                     ?? "Your last reply could not be used: \(error.problem)"
-                decision.repairs.append(RepairExchange(reply: completion.content, problem: error.problem, repairPrompt: repair))
-                messages += [.assistant(completion.content), .user(repair)]
+                decision.repairs.append(RepairExchange(reply: raw, problem: error.problem, repairPrompt: repair))
+                messages += [.assistant(raw), .user(repair)]
             }
         }
         return decision
