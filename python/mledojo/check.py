@@ -15,18 +15,17 @@ it, no label in public file names). The task folder itself is never modified. ``
 any check fails.
 """
 
-import argparse
-import contextlib
 import json
 import sys
 import tempfile
 from pathlib import Path
 
+from mledojo import named_checks_cli
 from mledojo.check_data import DATA_CHECKS, check_prepare, check_served
 from mledojo.check_package import (check_direction, check_files, check_leaderboards, check_manifest,
                                    check_metadata, check_metric, check_references)
 from mledojo.resolve import description_file, read_metadata, resolve
-from mledojo.taskdir import TaskError, discover_tasks, layout_of
+from mledojo.taskdir import TaskError, layout_of
 
 class Report:
     """Named check results of one task."""
@@ -130,30 +129,11 @@ def _result(task_dir: Path, meta: dict, rep: Report) -> dict:
 
 
 def render(results) -> str:
-    lines = []
-    for task in results:
-        lines.append(f"{'PASS' if task['ok'] else 'FAIL'}  {task['id']}  ({task['path']})")
-        for c in task["checks"]:
-            lines.append(f"  {'ok  ' if c['ok'] else 'FAIL'}  {c['name']:<22} {c['detail']}")
-    failed = sum(not t["ok"] for t in results)
-    lines.append(f"{len(results) - failed} of {len(results)} task(s) pass")
-    return "\n".join(lines)
+    return named_checks_cli.render(results, "checks", 22, "pass")
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mledojo.check", description=__doc__.splitlines()[0])
-    ap.add_argument("--json", action="store_true", help="print a JSON report")
-    ap.add_argument("paths", nargs="+", help="task folders, or folders containing task folders")
-    args = ap.parse_args(argv)
-    try:
-        tasks = discover_tasks(args.paths)
-    except TaskError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    with contextlib.redirect_stdout(sys.stderr):  # metric code must not garble the report
-        results = [check_task(t) for t in tasks]
-    print(json.dumps({"tasks": results}, indent=1) if args.json else render(results))
-    return 0 if all(t["ok"] for t in results) else 1
+    return named_checks_cli.main(argv, "python -m mledojo.check", __doc__.splitlines()[0], check_task, "checks", 22, "pass")
 
 
 if __name__ == "__main__":

@@ -25,17 +25,16 @@ A probe that cannot run (no target, one class, text only, too few rows) passes a
 "evidence"}]}]}; the exit code is 1 when any probe fails.
 """
 
-import argparse
-import contextlib
 import json
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 
+from mledojo import named_checks_cli
 from mledojo.check_tables import (find_target, informative_columns, is_classification, is_numeric, label_text,
                                   public_table, read_csv, row_keys)
-from mledojo.taskdir import TaskError, discover_tasks
+from mledojo.taskdir import TaskError
 
 PROBES = ("single_feature", "row_order", "target_recomputable", "near_duplicates")
 MAX_ROWS, SEED, FOLDS, MIN_ROWS = 20_000, 0, 3, 30
@@ -354,29 +353,11 @@ def review_task(task_dir: Path) -> dict:
 
 
 def render(results) -> str:
-    lines = []
-    for task in results:
-        lines.append(f"{'PASS' if task['ok'] else 'FAIL'}  {task['id']}  ({task['path']})")
-        lines += [f"  {'ok  ' if p['ok'] else 'FAIL'}  {p['name']:<20} {p['detail']}" for p in task["probes"]]
-    failed = sum(not t["ok"] for t in results)
-    lines.append(f"{len(results) - failed} of {len(results)} task(s) pass the review probes")
-    return "\n".join(lines)
+    return named_checks_cli.render(results, "probes", 20, "pass the review probes")
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mledojo.review", description=__doc__.splitlines()[0])
-    ap.add_argument("--json", action="store_true", help="print a JSON report")
-    ap.add_argument("paths", nargs="+", help="task folders, or folders containing task folders")
-    args = ap.parse_args(argv)
-    try:
-        tasks = discover_tasks(args.paths)
-    except TaskError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    with contextlib.redirect_stdout(sys.stderr):  # prepare code must not garble the report
-        results = [review_task(t) for t in tasks]
-    print(json.dumps({"tasks": results}, indent=1) if args.json else render(results))
-    return 0 if all(t["ok"] for t in results) else 1
+    return named_checks_cli.main(argv, "python -m mledojo.review", __doc__.splitlines()[0], review_task, "probes", 20, "pass the review probes")
 
 
 if __name__ == "__main__":

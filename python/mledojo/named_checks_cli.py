@@ -1,0 +1,37 @@
+"""The command line that ``mledojo.check`` and ``mledojo.review`` share: task folders in, a table of
+named results (or ``--json``) out, exit 1 when any result fails, 2 on bad paths."""
+
+import argparse
+import contextlib
+import json
+import sys
+
+from mledojo.taskdir import TaskError, discover_tasks
+
+
+def render(results, key: str, width: int, summary: str) -> str:
+    """One PASS/FAIL line per task, then its named results (``key``: "checks" or "probes")."""
+    lines = []
+    for task in results:
+        lines.append(f"{'PASS' if task['ok'] else 'FAIL'}  {task['id']}  ({task['path']})")
+        lines += [f"  {'ok  ' if item['ok'] else 'FAIL'}  {item['name']:<{width}} {item['detail']}" for item in task[key]]
+    failed = sum(not t["ok"] for t in results)
+    lines.append(f"{len(results) - failed} of {len(results)} task(s) {summary}")
+    return "\n".join(lines)
+
+
+def main(argv, prog: str, description: str, per_task, key: str, width: int, summary: str) -> int:
+    """Runs ``per_task`` on every task folder the arguments name (task code's prints go to stderr)."""
+    ap = argparse.ArgumentParser(prog=prog, description=description)
+    ap.add_argument("--json", action="store_true", help="print a JSON report")
+    ap.add_argument("paths", nargs="+", help="task folders, or folders containing task folders")
+    args = ap.parse_args(argv)
+    try:
+        tasks = discover_tasks(args.paths)
+    except TaskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with contextlib.redirect_stdout(sys.stderr):  # metric and prepare code must not garble the report
+        results = [per_task(t) for t in tasks]
+    print(json.dumps({"tasks": results}, indent=1) if args.json else render(results, key, width, summary))
+    return 0 if all(t["ok"] for t in results) else 1
