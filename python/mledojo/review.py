@@ -34,7 +34,6 @@ from pathlib import Path
 from mledojo import named_checks_cli
 from mledojo.check_tables import (find_target, informative_columns, is_classification, is_numeric, label_text,
                                   public_table, read_csv, row_keys)
-from mledojo.taskdir import TaskError
 
 PROBES = ("single_feature", "row_order", "target_recomputable", "near_duplicates")
 MAX_ROWS, SEED, FOLDS, MIN_ROWS = 20_000, 0, 3, 30
