@@ -150,9 +150,9 @@ def test_the_agent_plays_the_real_model(mledojo, llama, tmp_path, action_format)
     started = time.monotonic()
     done = run_agent(
         mledojo, "--task", TASK, "--policy", "llm", "--model", MODEL, "--base-url", llama, "--action-format", action_format,
-        *FORMAT_ARGS[action_format], "--max-steps", "3", "--time-limit", "45", "--exec-timeout", "20",
+        *FORMAT_ARGS[action_format], "--max-steps", "3", "--time-limit", "120", "--exec-timeout", "20",
         "--max-reply-tokens", "192", "--context-tokens", "4096", "--request-timeout", "30", "--max-attempts", "2",
-        "--temperature", "0", "--json", "--db", str(db), timeout=110)
+        "--temperature", "0", "--json", "--db", str(db), timeout=300)
     seconds = time.monotonic() - started
     assert done.returncode in (0, 1, 2), (done.returncode, done.stderr[-3000:])  # a verdict, not a crash or a signal
     summary = json.loads(done.stdout)
