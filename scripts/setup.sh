@@ -11,7 +11,8 @@ case "$profile" in
   *) echo "setup: unknown MLEDOJO_PROFILE=$profile (default|gpu)" >&2; exit 2 ;;
 esac
 
-packages=(libzmq3-dev libcurl4-openssl-dev libsqlite3-dev libseccomp-dev bubblewrap python3-venv python3-dev pkg-config)
+# g++ builds llama-cpp-python for the real-model test (scripts/setup_llm.sh, run by make test).
+packages=(libzmq3-dev libcurl4-openssl-dev libsqlite3-dev libseccomp-dev bubblewrap python3-venv python3-dev pkg-config g++)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
