@@ -37,15 +37,10 @@ public final class EnvServer: Sendable {
                               pythonEnvironment: configuration.pythonEnvironment, workerDirectory: configuration.workerDirectory,
                               memoryGroups: memoryGroups, gpu: configuration.gpu)
         } else {
-            let report = await IsolationReport.probe(bubblewrap: configuration.bubblewrap, python: configuration.python)
-            guard report.sandboxWorks else {
-                let failed = report.checks.filter { !$0.ok && $0.name != "cgroups" }.map { "\($0.name): \($0.detail)" }
-                throw EnvError(.internal, "the sandbox does not work on this host, so agent code cannot run safely "
-                    + "(\(failed.joined(separator: "; "))). Fix it (mledojo doctor) or start with --unsafe-no-sandbox.")
-            }
-            sandbox = Sandbox(mode: .bubblewrap, bubblewrap: configuration.bubblewrap, setpriv: report.setpriv,
-                              pythonEnvironment: configuration.pythonEnvironment, workerDirectory: configuration.workerDirectory,
-                              seccompFilter: report.seccompFilter, memoryGroups: memoryGroups, gpu: configuration.gpu)
+            let (probed, report) = try await Sandbox.probed(
+                bubblewrap: configuration.bubblewrap, python: configuration.python, pythonEnvironment: configuration.pythonEnvironment,
+                workerDirectory: configuration.workerDirectory, memoryGroups: memoryGroups, gpu: configuration.gpu)
+            sandbox = probed
             isolation = report
         }
         let store = try Store(path: configuration.databasePath)
