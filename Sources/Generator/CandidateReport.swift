@@ -23,6 +23,8 @@ public struct CandidateReport: Sendable {
     public var baseline: Double?
     public var random: Double?
     public var publishedAt: String?
+    /// Each LLM agent run for this candidate (Designer, Refactor, Reviewer attempts): steps, tokens, cost, time.
+    public var agents: [JSONValue] = []
 
     /// Passed the pre-refactor assertions at the first Design attempt.
     public var designFirstPass: Bool {
@@ -39,6 +41,7 @@ public struct CandidateReport: Sendable {
                  "seconds": .number(($0.seconds * 100).rounded() / 100)]
             }),
             "defects": .array(defects.map(\.json)),
+            "agents": .array(agents),
         ]
     }
 }

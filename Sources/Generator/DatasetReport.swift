@@ -11,6 +11,8 @@ public struct DatasetReport: Sendable {
     public var failure: String?
     public var designSeconds: Double
     public var seconds: Double
+    /// The brainstorming agent's run (tokens, steps), or who brainstormed.
+    public var brainstorm: JSONValue = .null
 
     public var verified: [CandidateReport] { candidates.filter(\.verified) }
 
@@ -18,7 +20,7 @@ public struct DatasetReport: Sendable {
         [
             "dataset": .string(dataset), "failure": .string(failure), "seconds": .number((seconds * 100).rounded() / 100),
             "design_seconds": .number((designSeconds * 100).rounded() / 100), "verified": .number(Double(verified.count)),
-            "candidates": .array(candidates.map(\.json)), "skipped": skipped,
+            "candidates": .array(candidates.map(\.json)), "skipped": skipped, "brainstorm": brainstorm,
         ]
     }
 }

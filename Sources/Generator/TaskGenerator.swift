@@ -1,11 +1,12 @@
 import Foundation
 import Wire
 
-/// Turns datasets into verified tasks with the LLM-free path: the built-in designer proposes and writes
-/// candidates, then each goes through `CandidatePipeline` — assertions, review probes, execution
-/// validation by the baseline agent, publish — with every transition stored.
+/// Turns datasets into verified tasks: an author (the built-in designer or the LLM agents) proposes
+/// candidates, then each goes through `CandidatePipeline` — design, assertions, refactor, assertions,
+/// review probes (and the author's own review), execution validation, publish — with every transition
+/// stored, and each failure sent back to Design or Refactor within the author's budgets.
 public struct TaskGenerator: Sendable {
-    public let designer: BuiltinDesigner
+    public let author: any CandidateAuthor
     public let assertions: NamedChecks
     public let review: NamedChecks
     public let validator: ExecutionValidator
@@ -16,9 +17,9 @@ public struct TaskGenerator: Sendable {
     public let workFolder: URL
     public var progress: @Sendable (String) -> Void = { _ in }
 
-    public init(designer: BuiltinDesigner, assertions: NamedChecks, review: NamedChecks, validator: ExecutionValidator,
+    public init(author: any CandidateAuthor, assertions: NamedChecks, review: NamedChecks, validator: ExecutionValidator,
                 publisher: Publisher?, store: GenerationStore, runID: String, workFolder: URL) {
-        self.designer = designer
+        self.author = author
         self.assertions = assertions
         self.review = review
         self.validator = validator
@@ -40,78 +41,86 @@ public struct TaskGenerator: Sendable {
     public func generate(dataset: URL) async -> DatasetReport {
         let name = dataset.hasDirectoryPath || dataset.pathExtension.isEmpty ? dataset.lastPathComponent : dataset.deletingPathExtension().lastPathComponent
         let started = ContinuousClock.now
-        progress("\(name): designing")
-        let design: BuiltinDesigner.Design
-        do {
-            design = try await designer.design(dataset, into: workFolder.appending(path: name))
-        } catch {
-            progress("\(name): no candidate (\(error))")
-            return DatasetReport(dataset: name, candidates: [], skipped: .array([]), failure: error.message,
-                                 designSeconds: 0, seconds: started.secondsSince)
+        progress("\(name): brainstorming")
+        let brainstorm = await author.brainstorm(dataset, name: name, into: workFolder.appending(path: name))
+        guard brainstorm.failure == nil, !brainstorm.candidates.isEmpty else {
+            let failure = brainstorm.failure ?? "no candidate"
+            progress("\(name): no candidate (\(failure))")
+            return DatasetReport(dataset: name, candidates: [], skipped: brainstorm.skipped, failure: failure,
+                                 designSeconds: brainstorm.seconds, seconds: started.secondsSince, brainstorm: brainstorm.agent)
         }
-        progress("\(name): \(design.drafts.count) candidate(s) in \(String(format: "%.1f", design.seconds)) s")
+        progress("\(name): \(brainstorm.candidates.count) candidate(s) in \(String(format: "%.1f", brainstorm.seconds)) s")
         var candidates: [CandidateReport] = []
-        for draft in design.drafts {
-            candidates.append(await verify(draft, dataset: name, designSeconds: design.seconds / Double(design.drafts.count)))
+        for candidate in brainstorm.candidates {
+            candidates.append(await verify(candidate, dataset: name, brainstormSeconds: brainstorm.seconds / Double(brainstorm.candidates.count)))
         }
-        return DatasetReport(dataset: name, candidates: candidates, skipped: design.skipped, failure: nil,
-                             designSeconds: design.seconds, seconds: started.secondsSince)
+        return DatasetReport(dataset: name, candidates: candidates, skipped: brainstorm.skipped, failure: nil,
+                             designSeconds: brainstorm.seconds, seconds: started.secondsSince, brainstorm: brainstorm.agent)
     }
 
-    /// Runs one drafted candidate through the pipeline.
-    func verify(_ draft: BuiltinDesigner.Draft, dataset: String, designSeconds: Double) async -> CandidateReport {
+    /// Runs one candidate through the pipeline.
+    func verify(_ candidate: Candidate, dataset: String, brainstormSeconds: Double) async -> CandidateReport {
         let started = ContinuousClock.now
-        // The built-in designer is deterministic: asking it again would write the same package, so a
-        // failure is final (budgets of one attempt), and it writes the uniform format (no Refactor).
-        var pipeline = CandidatePipeline(budget: .init(designAttempts: 1, refactorAttempts: 1), startingAt: .brainstorm)
-        var report = CandidateReport(id: draft.id, dataset: dataset, objective: draft.objective, metric: draft.metric, verified: false,
-                                     stages: [], defects: [], seconds: 0)
-        try? await store.beginCandidate(run: runID, id: draft.id, dataset: dataset, objective: draft.objective, metric: draft.metric)
+        var pipeline = CandidatePipeline(budget: author.budget, startingAt: .brainstorm)
+        var report = CandidateReport(id: candidate.id, dataset: dataset, objective: candidate.objective, metric: candidate.metric,
+                                     verified: false, stages: [], defects: [], seconds: 0)
+        try? await store.beginCandidate(run: runID, id: candidate.id, dataset: dataset, objective: candidate.objective,
+                                        metric: candidate.metric)
         var seq = 0
+        var refactorSkipped = false
         while let stage = pipeline.stage {
             let stageStarted = ContinuousClock.now
             let attempt = pipeline.attemptsUsed(stage)
-            let result = await run(stage, on: draft, designSeconds: designSeconds)
-            let seconds = stage == .design ? designSeconds : stageStarted.secondsSince
+            let result: StageResult
+            switch stage {
+            case .brainstorm: result = StageResult(.passed, detail: candidate.summary)
+            case .design: result = await author.design(candidate, attempt: attempt, defects: pipeline.openDefects)
+            case .refactor: result = await author.refactor(candidate, attempt: attempt, defects: pipeline.openDefects)
+            case .assertionsPost where refactorSkipped:
+                result = StageResult(.skipped("no refactor ran: the package is the one assertions_pre passed"))
+            default: result = await check(stage, candidate)
+            }
+            if stage == .refactor, case .skipped = result.outcome { refactorSkipped = true }
+            if stage == .refactor, case .passed = result.outcome { refactorSkipped = false }
+            let seconds = stage == .brainstorm ? brainstormSeconds : stageStarted.secondsSince
             guard let transition = pipeline.record(result.outcome) else { break }
             seq += 1
-            try? await store.recordTransition(run: runID, candidate: draft.id, seq: seq, transition: transition,
+            try? await store.recordTransition(run: runID, candidate: candidate.id, seq: seq, transition: transition,
                                               detail: result.detail, seconds: seconds)
             report.stages.append(.init(stage: stage, attempt: attempt, outcome: result.outcome.name, seconds: seconds))
+            if let agent = result.detail["agent"], agent["role"] != nil { report.agents.append(agent) }
             if stage == .executionValidation, case .passed = result.outcome {
                 report.baseline = result.detail["baseline"]?.numberValue
                 report.random = result.detail["run"]?["random"]?["score"]?.numberValue
             }
             if stage == .publish, case .passed = result.outcome { report.publishedAt = result.detail["path"]?.stringValue }
-            progress("\(draft.id): \(stage.rawValue) \(result.outcome.name)\(Self.firstDefect(result.outcome))")
+            progress("\(candidate.id): \(stage.rawValue)\(attempt > 1 ? " #\(attempt)" : "") \(result.outcome.name)\(Self.firstDefect(result.outcome))")
         }
         report.verified = pipeline.phase == .verified
         report.defects = pipeline.allDefects
-        report.seconds = started.secondsSince + designSeconds
-        try? await store.finishCandidate(run: runID, id: draft.id, verified: report.verified, seconds: report.seconds,
+        report.seconds = started.secondsSince + brainstormSeconds
+        try? await store.finishCandidate(run: runID, id: candidate.id, verified: report.verified, seconds: report.seconds,
                                          defects: report.defects, report: report.json)
         return report
     }
 
-    private func run(_ stage: GenerationStage, on draft: BuiltinDesigner.Draft, designSeconds: Double) async -> StageResult {
+    /// The stages the generator runs itself, the same for every author.
+    private func check(_ stage: GenerationStage, _ candidate: Candidate) async -> StageResult {
         switch stage {
-        case .brainstorm:
-            return StageResult(.passed, detail: ["by": "built-in designer: formulations from the column profile"])
-        case .design:
-            return StageResult(.passed, detail: draft.summary)
-        case .assertionsPre:
-            return await assertions.run(draft.folder, as: .assertionsPre)
-        case .refactor:
-            return StageResult(.skipped("the built-in designer writes the uniform format: nothing to rewrite"))
-        case .assertionsPost:
-            return StageResult(.skipped("no refactor ran: the package is the one assertions_pre passed"))
+        case .assertionsPre, .assertionsPost:
+            return await assertions.run(candidate.folder, as: stage)
         case .review:
-            return await review.run(draft.folder, as: .review)
+            let probes = await review.run(candidate.folder, as: .review)
+            guard case .passed = probes.outcome, let judged = await author.judge(candidate) else { return probes }
+            return StageResult(judged.outcome, detail: ["probes": probes.detail, "agent": judged.detail["agent"] ?? .null,
+                                                        "judgement": judged.detail["judgement"] ?? .null])
         case .executionValidation:
-            return await validator.run(draft.folder)
+            return await validator.run(candidate.folder)
         case .publish:
-            guard let publisher else { return StageResult(.skipped("no --out folder: verified in place at \(draft.folder.path)")) }
-            return await publisher.run(draft.folder)
+            guard let publisher else { return StageResult(.skipped("no --out folder: verified in place at \(candidate.folder.path)")) }
+            return await publisher.run(candidate.folder)
+        case .brainstorm, .design, .refactor:
+            return StageResult(.failed([Defect(stage: stage, check: "internal", message: "\(stage.rawValue) is the author's")]))
         }
     }
 

@@ -19,6 +19,17 @@ struct GenerateCommand: AsyncParsableCommand {
             running server through its admin endpoint). Every stage transition is stored in --db; a JSON and \
             Markdown report per run goes to --report-dir. Exit status: 0 when at least one task was verified, 1 \
             when none, 2 on bad input.
+
+            With --designer llm, MLE-Smith's agents do the writing over an OpenAI-compatible endpoint (--model, \
+            --base-url, --api-key-env): a Brainstormer proposes 1 to --max-candidates tasks per dataset, a Designer \
+            writes each package and a Refactor rewrites it into the uniform format (each at most --agent-steps tool \
+            calls per attempt, --design-attempts and --refactor-attempts attempts, a failed check sending its \
+            defects back), and a Reviewer judges clarity, metric fitness, leakage and shortcuts. Their tools are \
+            list_directory_structure, read_file, write_file and bash, one call per turn (--agent-format tools: \
+            function calling; json: JSON mode for endpoints and small models that call functions badly). bash, and \
+            every check that runs the packages' code, run in the bubblewrap sandbox with no network; the packages \
+            are stamped generated.designer = "llm", so a server grades them in the sandbox too. Every agent turn, \
+            tool call, token count and cost is stored in --db.
             """)
 
     enum DesignerOption: String, ExpressibleByArgument, CaseIterable { case builtin, llm }
@@ -52,13 +63,39 @@ struct GenerateCommand: AsyncParsableCommand {
     var venv = ".venv"
     @Option(help: "Folder holding the trusted `mledojo` Python package.")
     var runtime = "python"
+    @OptionGroup(title: "The model (--designer llm, --validator llm)")
+    var endpoint: ModelEndpointOptions
+    @Option(help: "How the generator's agents write their one tool call per turn: tools (function calling) or json (JSON mode with the reply's schema).")
+    var agentFormat: AgentReplyFormat = .tools
+    @Option(help: "tool_choice with --agent-format tools: required or auto.")
+    var toolChoice = "required"
+    @Option(help: "Tool calls per agent attempt (the paper: at most 30).")
+    var agentSteps = 30
+    @Option(help: "Wall clock of one agent attempt, in seconds.")
+    var agentTimeLimit = 1800.0
+    @Option(help: "Designer attempts per candidate (the paper: at most 3).")
+    var designAttempts = 3
+    @Option(help: "Refactor attempts per candidate (the paper: at most 3).")
+    var refactorAttempts = 3
+    @Flag(inversion: .prefixedNo, help: "With --designer llm: the Reviewer judges each candidate after the leakage probes.")
+    var llmReview = true
+    @Option(help: "bubblewrap, which runs the LLM-written code.")
+    var bubblewrap = "/usr/bin/bwrap"
+    @Flag(help: "Run LLM-written code without the sandbox (a host where bubblewrap cannot work; never with a model you do not trust).")
+    var unsafeNoSandbox = false
 
     func validate() throws {
         guard !datasets.isEmpty else { throw ValidationError("name at least one --dataset") }
         guard (1...3).contains(maxCandidates) else { throw ValidationError("--max-candidates must be 1, 2 or 3") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         if designer == .llm || validator == .llm {
-            throw ValidationError("the LLM designer and validator are not available yet (issue 10, point 3): use --designer builtin --validator baseline")
+            _ = try endpoint.endpoint()
+            guard (1...100).contains(agentSteps) else { throw ValidationError("--agent-steps must be 1 to 100") }
+            guard (1...5).contains(designAttempts), (1...5).contains(refactorAttempts) else {
+                throw ValidationError("--design-attempts and --refactor-attempts must be 1 to 5")
+            }
+            guard ["required", "auto"].contains(toolChoice) else { throw ValidationError("--tool-choice must be required or auto") }
+            guard agentTimeLimit > 0 else { throw ValidationError("--agent-time-limit must be positive") }
         }
         for path in datasets where !FileManager.default.fileExists(atPath: ProjectPaths.resolve(path).path) {
             throw ValidationError("no such dataset: \(path)")
@@ -84,11 +121,15 @@ struct GenerateCommand: AsyncParsableCommand {
             Console.error("mledojo generate: \(error)")
             throw ExitCode(2)
         }
+        let setup: Authoring
+        do { setup = try await authoring(runID: runID, python: python, store: store, resources: resources) } catch {
+            Console.error("mledojo generate: \(error)")
+            throw ExitCode(2)
+        }
         var generator = TaskGenerator(
-            designer: BuiltinDesigner(python: python, maxCandidates: maxCandidates), assertions: .assertions(python),
-            review: .review(python),
-            validator: ExecutionValidator(python: python, venv: ProjectPaths.resolve(venv), resources: resources,
-                                          trajectories: reports.appending(path: "agent.sqlite").path),
+            author: setup.author, assertions: .assertions(setup.checks), review: .review(setup.checks),
+            validator: ExecutionValidator(python: setup.checks, venv: ProjectPaths.resolve(venv), resources: resources,
+                                          trajectories: reports.appending(path: "agent.sqlite").path, policy: setup.validatorPolicy),
             publisher: Publisher(tasksFolder: ProjectPaths.resolve(out), register: registrar.map { registrar in { @Sendable url in try registrar.register(url) } }),
             store: store, runID: runID, workFolder: work)
         let quiet = json
@@ -96,6 +137,9 @@ struct GenerateCommand: AsyncParsableCommand {
         let settings: JSONValue = [
             "datasets": .array(datasets.map { .string($0) }), "designer": .string(designer.rawValue), "validator": .string(validator.rawValue),
             "max_candidates": .number(Double(maxCandidates)), "out": .string(out), "register": .string(register), "jobs": .number(Double(jobs)),
+            "model": .string(designer == .llm || validator == .llm ? endpoint.model : nil), "agent_format": .string(agentFormat.rawValue),
+            "agent_steps": .number(Double(agentSteps)), "design_attempts": .number(Double(designAttempts)),
+            "refactor_attempts": .number(Double(refactorAttempts)), "sandboxed": .bool(setup.sandboxed),
         ]
         try? await store.beginRun(id: runID, settings: settings)
         let started = ContinuousClock.now

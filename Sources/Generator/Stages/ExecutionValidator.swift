@@ -18,9 +18,13 @@ public struct ExecutionValidator: Sendable {
     public let trajectories: String?
     /// Write the agent's score into task.json as the baseline reference (off for `tasks verify`).
     public let updatesManifest: Bool
+    /// Who plays: the LLM-free baseline, or a model (`--validator llm`).
+    public let policy: AgentSettings.PolicyChoice
 
     public init(python: PythonModule, venv: URL, resources: AgentResources, limits: EpisodeLimits = EpisodeLimits(maxSteps: 10,
-                timeLimitSeconds: 900, execTimeoutSeconds: 300), trajectories: String? = nil, updatesManifest: Bool = true) {
+                timeLimitSeconds: 900, execTimeoutSeconds: 300), trajectories: String? = nil, updatesManifest: Bool = true,
+                policy: AgentSettings.PolicyChoice = .baseline) {
+        self.policy = policy
         self.python = python
         self.venv = venv
         self.resources = resources
@@ -33,7 +37,7 @@ public struct ExecutionValidator: Sendable {
         let stage = GenerationStage.executionValidation
         let id = folder.lastPathComponent
         do {
-            let prepared = try await python.run("prepare", [folder.path], timeoutSeconds: 1800)
+            let prepared = try await python.run("prepare", [folder.path], writable: [folder], timeoutSeconds: 1800)
             guard prepared.status == 0 else {
                 return .failed(stage, "prepare", "prepare failed: \(prepared.stdout.suffix(400))\(prepared.stderrTail)")
             }
@@ -61,7 +65,7 @@ public struct ExecutionValidator: Sendable {
             throw error
         }
         let store = try trajectories.map { try TrajectoryStore(path: $0) }
-        let settings = AgentSettings(task: id, policy: .baseline, limits: limits, serverDescription: "staging \(server.endpoint)")
+        let settings = AgentSettings(task: id, policy: policy, limits: limits, serverDescription: "staging \(server.endpoint)")
         let report: RunReport
         do {
             report = await (try ValidationAgent(env: env, settings: settings, store: store, resources: resources)).run()

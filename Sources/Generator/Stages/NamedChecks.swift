@@ -17,7 +17,7 @@ public struct NamedChecks: Sendable {
     public func run(_ folder: URL, as stage: GenerationStage) async -> StageResult {
         let outcome: PythonModule.Outcome
         let report: JSONValue?
-        do { (outcome, report) = try await python.runJSON(module, ["--json", folder.path], timeoutSeconds: 900) } catch {
+        do { (outcome, report) = try await python.runJSON(module, ["--json", folder.path], writable: [folder], timeoutSeconds: 900) } catch {
             return .failed(stage, "\(module)_start", "cannot run mledojo.\(module): \(error)")
         }
         guard let task = report?["tasks"]?.arrayValue?.first, let checks = task[listKey]?.arrayValue else {

@@ -1,9 +1,12 @@
+import Env
 import Foundation
 import Wire
 
 /// Runs a module of the trusted Python side (`python -m mledojo.<name> ...`) with the runtime on
 /// PYTHONPATH and reads its JSON report. Output goes to files, so a chatty module can never block on
-/// a full pipe; a run past its time limit is killed.
+/// a full pipe; a run past its time limit is killed. A module confined to the sandbox (`confined(by:)`)
+/// runs there instead, seeing only the runtime and the folders a run names: how task code written by an
+/// LLM (prepare.py, metric.py, which the checks import and run) is kept from the host.
 public struct PythonModule: Sendable {
     /// What one run left behind.
     public struct Outcome: Sendable {
@@ -20,14 +23,33 @@ public struct PythonModule: Sendable {
 
     public let python: URL
     public let runtime: URL
+    /// Set: every run happens in this sandbox.
+    public let sandbox: SandboxedCommand?
 
-    public init(python: URL, runtime: URL) {
+    public init(python: URL, runtime: URL, sandbox: SandboxedCommand? = nil) {
         self.python = python
         self.runtime = runtime
+        self.sandbox = sandbox
     }
 
-    /// Runs `mledojo.<module>` with `arguments`; throws only when the process cannot start.
-    public func run(_ module: String, _ arguments: [String], timeoutSeconds: Double = 1800) async throws -> Outcome {
+    /// The same module runner, every run inside `sandbox`.
+    public func confined(by sandbox: SandboxedCommand) -> PythonModule {
+        PythonModule(python: python, runtime: runtime, sandbox: sandbox)
+    }
+
+    /// Runs `mledojo.<module>` with `arguments`; throws only when the process cannot start. In the sandbox,
+    /// `writable` are the folders the run may change (a task folder); nothing else of the host is visible
+    /// but the runtime and the Python environment.
+    public func run(_ module: String, _ arguments: [String], writable: [URL] = [], timeoutSeconds: Double = 1800) async throws -> Outcome {
+        if let sandbox {
+            let folders = [SandboxedCommand.Folder(runtime)] + writable.map { SandboxedCommand.Folder($0, writable: true) }
+            let outcome = try await sandbox.run([python.path, "-m", "mledojo.\(module)"] + arguments, in: writable.first ?? runtime,
+                                                folders: folders, environment: ["PYTHONPATH": runtime.path],
+                                                limits: .init(wallClockSeconds: timeoutSeconds, outputBytes: 4 << 20))
+            var stderr = outcome.stderr.text
+            if outcome.timedOut { stderr += "\nmledojo.\(module) ran past its \(Int(timeoutSeconds)) s limit in the sandbox and was stopped" }
+            return Outcome(status: outcome.exitCode ?? -1, stdout: outcome.stdout.text, stderr: stderr, seconds: outcome.durationSeconds)
+        }
         let folder = FileManager.default.temporaryDirectory.appending(path: "mledojo-py-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -71,8 +93,9 @@ public struct PythonModule: Sendable {
     }
 
     /// Runs the module and decodes its stdout as one JSON value (nil when it printed none).
-    public func runJSON(_ module: String, _ arguments: [String], timeoutSeconds: Double = 1800) async throws -> (Outcome, JSONValue?) {
-        let outcome = try await run(module, arguments, timeoutSeconds: timeoutSeconds)
+    public func runJSON(_ module: String, _ arguments: [String], writable: [URL] = [],
+                        timeoutSeconds: Double = 1800) async throws -> (Outcome, JSONValue?) {
+        let outcome = try await run(module, arguments, writable: writable, timeoutSeconds: timeoutSeconds)
         return (outcome, try? JSONValue.decode(Data(outcome.stdout.utf8)))
     }
 }

@@ -2,10 +2,11 @@ import Foundation
 import SQLite
 import Wire
 
-/// Every generation run, candidate and stage transition, in SQLite (WAL): what `mledojo generate`
-/// did, why a candidate was kept or rejected, and how long each stage took.
+/// Every generation run, candidate, stage transition, agent run, turn and tool call, in SQLite (WAL):
+/// what `mledojo generate` did, why a candidate was kept or rejected, how long each stage took and what
+/// each LLM agent said, called and spent.
 public actor GenerationStore {
-    private let database: SQLiteDatabase
+    let database: SQLiteDatabase
 
     public init(path: String) throws {
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
@@ -47,6 +48,38 @@ public actor GenerationStore {
             seconds REAL NOT NULL,
             at TEXT NOT NULL,
             PRIMARY KEY (run_id, candidate_id, seq)
+        );
+        CREATE TABLE IF NOT EXISTS agent_runs (
+            run_id TEXT NOT NULL,
+            invocation TEXT NOT NULL,      -- <scope>/<role>/<attempt>
+            scope TEXT NOT NULL,           -- the dataset (brainstormer) or the candidate
+            role TEXT NOT NULL,            -- brainstormer | designer | refactor | reviewer
+            attempt INTEGER NOT NULL,
+            end_reason TEXT,               -- finished | step_budget | model_error; null while running
+            error TEXT,
+            steps INTEGER NOT NULL DEFAULT 0,
+            tool_calls INTEGER NOT NULL DEFAULT 0,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL,
+            seconds REAL,
+            result TEXT,                   -- JSON: the finish arguments
+            PRIMARY KEY (run_id, invocation)
+        );
+        CREATE TABLE IF NOT EXISTS agent_turns (
+            run_id TEXT NOT NULL,
+            invocation TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            tool TEXT,                     -- null: the reply held no usable call
+            arguments TEXT,
+            reply TEXT,
+            result TEXT,
+            ok INTEGER NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            seconds REAL NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (run_id, invocation, step)
         );
         """
 

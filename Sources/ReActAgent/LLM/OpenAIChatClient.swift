@@ -5,7 +5,7 @@ import Wire
 /// A client of the OpenAI chat-completions wire format over libcurl: one POST per attempt, retries
 /// with exponential backoff on 429, 5xx and network errors, token usage from the `usage` field.
 /// The API key goes into the Authorization header and nowhere else.
-public final class OpenAIChatClient: Sendable {
+public final class OpenAIChatClient: ChatCompleting {
     public let endpoint: ChatEndpoint
     private let http: CurlHTTPClient
 
@@ -21,7 +21,7 @@ public final class OpenAIChatClient: Sendable {
                          constraint: ReplyConstraint = .text) async throws(LLMError) -> ChatCompletion {
         let started = ContinuousClock.now
         let body = requestBody(messages, maxTokens: maxTokens, constraint: constraint)
-        let promptCharacters = messages.reduce(0) { $0 + $1.content.utf8.count }
+        let promptCharacters = messages.reduce(0) { $0 + $1.content.utf8.count + $1.toolCalls.reduce(0) { $0 + $1.arguments.utf8.count } }
         var retries: [String] = []
         var attempt = 0
         while true {

@@ -5,18 +5,9 @@ import Wire
 /// up to `maxCandidates` formulations the data supports, and writes each as a task folder in the
 /// uniform format with the shared metric library.
 public struct BuiltinDesigner: Sendable {
-    /// One candidate the designer wrote.
-    public struct Draft: Sendable {
-        public var id: String
-        public var folder: URL
-        public var objective: String?
-        public var metric: String?
-        public var summary: JSONValue
-    }
-
     /// What the designer made of one dataset.
     public struct Design: Sendable {
-        public var drafts: [Draft]
+        public var drafts: [Candidate]
         /// Formulations it considered and dropped, with why.
         public var skipped: JSONValue
         public var profile: JSONValue
@@ -46,9 +37,9 @@ public struct BuiltinDesigner: Sendable {
         guard let report, let candidates = report["candidates"]?.arrayValue else {
             throw DesignFailure(message: "mledojo.design gave no report (exit \(outcome.status)): \(outcome.stderrTail)")
         }
-        let drafts = candidates.compactMap { candidate -> Draft? in
+        let drafts = candidates.compactMap { candidate -> Candidate? in
             guard let id = candidate["id"]?.stringValue, let dir = candidate["dir"]?.stringValue else { return nil }
-            return Draft(id: id, folder: URL(fileURLWithPath: dir), objective: candidate["objective"]?.stringValue,
+            return Candidate(id: id, folder: URL(fileURLWithPath: dir), objective: candidate["objective"]?.stringValue,
                          metric: candidate["metric"]?.stringValue, summary: candidate)
         }
         guard !drafts.isEmpty else {
