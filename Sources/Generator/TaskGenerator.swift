@@ -78,7 +78,7 @@ public struct TaskGenerator: Sendable {
             case .refactor: result = await author.refactor(candidate, attempt: attempt, defects: pipeline.openDefects)
             case .assertionsPost where refactorSkipped:
                 result = StageResult(.skipped("no refactor ran: the package is the one assertions_pre passed"))
-            default: result = await check(stage, candidate)
+            default: result = await check(stage, candidate, attempt: attempt)
             }
             if stage == .refactor, case .skipped = result.outcome { refactorSkipped = true }
             if stage == .refactor, case .passed = result.outcome { refactorSkipped = false }
@@ -105,13 +105,13 @@ public struct TaskGenerator: Sendable {
     }
 
     /// The stages the generator runs itself, the same for every author.
-    private func check(_ stage: GenerationStage, _ candidate: Candidate) async -> StageResult {
+    private func check(_ stage: GenerationStage, _ candidate: Candidate, attempt: Int) async -> StageResult {
         switch stage {
         case .assertionsPre, .assertionsPost:
             return await assertions.run(candidate.folder, as: stage)
         case .review:
             let probes = await review.run(candidate.folder, as: .review)
-            guard case .passed = probes.outcome, let judged = await author.judge(candidate) else { return probes }
+            guard case .passed = probes.outcome, let judged = await author.judge(candidate, attempt: attempt) else { return probes }
             return StageResult(judged.outcome, detail: ["probes": probes.detail, "agent": judged.detail["agent"] ?? .null,
                                                         "judgement": judged.detail["judgement"] ?? .null])
         case .executionValidation:

@@ -67,7 +67,7 @@ struct GenerateCommand: AsyncParsableCommand {
     var endpoint: ModelEndpointOptions
     @Option(help: "How the generator's agents write their one tool call per turn: tools (function calling) or json (JSON mode with the reply's schema).")
     var agentFormat: AgentReplyFormat = .tools
-    @Option(help: "tool_choice with --agent-format tools: required or auto.")
+    @Option(help: "tool_choice with --agent-format tools: required, auto, or function:NAME (every turn that tool: llama-cpp-python honours only this).")
     var toolChoice = "required"
     @Option(help: "Tool calls per agent attempt (the paper: at most 30).")
     var agentSteps = 30
@@ -94,7 +94,10 @@ struct GenerateCommand: AsyncParsableCommand {
             guard (1...5).contains(designAttempts), (1...5).contains(refactorAttempts) else {
                 throw ValidationError("--design-attempts and --refactor-attempts must be 1 to 5")
             }
-            guard ["required", "auto"].contains(toolChoice) else { throw ValidationError("--tool-choice must be required or auto") }
+            let named = AgentTool.allCases.map { "function:\($0.rawValue)" }
+            guard ["required", "auto"].contains(toolChoice) || named.contains(toolChoice) else {
+                throw ValidationError("--tool-choice must be required, auto or one of \(named.joined(separator: ", "))")
+            }
             guard agentTimeLimit > 0 else { throw ValidationError("--agent-time-limit must be positive") }
         }
         for path in datasets where !FileManager.default.fileExists(atPath: ProjectPaths.resolve(path).path) {

@@ -12,7 +12,9 @@ JSON mode and function calling are scripted too:
   {"json": {...}}  the content is this value as JSON text (what a JSON-mode reply looks like);
   {"tool_calls": [{"name": "execute_code", "arguments": {...} | "<raw JSON text>"}, ...],
    "content": null}  the message carries these calls (ids added, finish_reason "tool_calls").
-When the script runs out, ``{"repeat_last": true}`` as the last entry repeats it; otherwise every
+A script may instead be ``{"routes": {"KEY": [entries...], ...}}``: each request takes the next entry of
+the first route whose KEY occurs in the first line of its first system message (one queue per agent
+role, e.g. "Designer"), so several agents can share one server in any order. When the script runs out, ``{"repeat_last": true}`` as the last entry repeats it; otherwise every
 later request gets a ``finish`` action in the request's format (a tool call when the request offers
 tools, a JSON object when it asks for response_format json_object, else a fenced block). Each request (path, headers, JSON body) is appended to
 --log as one JSON line. The bound port is written to --port-file once the server listens.
@@ -52,6 +54,27 @@ def message_of(entry):
                                    "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments)}})
     message["tool_calls"] = calls
     return message, "tool_calls"
+
+
+def first_system_line(request):
+    for message in (request or {}).get("messages") or []:
+        if message.get("role") == "system":
+            return (message.get("content") or "").split("\n", 1)[0]
+    return ""
+
+
+class RoutedScript:
+    """One queue of entries per route key, chosen by the request's system prompt."""
+
+    def __init__(self, routes):
+        self.routes = {key: Script(entries) for key, entries in routes.items()}
+
+    def next(self, request=None):
+        line = first_system_line(request)
+        for key, script in self.routes.items():
+            if key in line:
+                return script.next(request)
+        return finish_entry(request)
 
 
 class Script:
@@ -131,7 +154,8 @@ def main(argv=None):
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args(argv)
     with open(args.script) as f:
-        script = Script(json.load(f))
+        loaded = json.load(f)
+    script = RoutedScript(loaded["routes"]) if isinstance(loaded, dict) else Script(loaded)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(script, args.log))
     server.daemon_threads = True
     with open(args.port_file + ".tmp", "w") as f:

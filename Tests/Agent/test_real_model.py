@@ -170,3 +170,44 @@ def test_the_agent_plays_the_real_model(mledojo, llama, tmp_path, action_format)
     assert served, f"no action of the model reached the server: {run['end_reason']}, {run['verdict_detail']}, {problems}"
     for action, observation, error, _ in rows:
         assert observation or error or action == "finish", (action, observation, error)  # every turn ends typed
+
+
+# The generator's LLM path against the same model: the Brainstormer's real requests, parsed replies and
+# tool calls in the sandbox, for a few steps. SmolLM2 will not write a task; what is checked is that every
+# run ends with a typed reason and every turn is stored with its tokens.
+GENERATOR_FORMAT_ARGS = {"json": ["--agent-format", "json"],
+                         "tools": ["--agent-format", "tools", "--tool-choice", "function:list_directory_structure"]}
+AGENT_ENDS = {"finished", "step_budget", "model_error"}
+
+
+@pytest.mark.parametrize("agent_format", ["json", "tools"])
+def test_the_generator_drives_the_real_model(mledojo, llama, tmp_path, agent_format):
+    table = REPO / "Tests" / "Fixtures" / "excerpts" / "hpc_jobs.csv"
+    db = tmp_path / "generate.sqlite"
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(mledojo), "generate", "--designer", "llm", "--model", MODEL, "--base-url", llama, *GENERATOR_FORMAT_ARGS[agent_format],
+         "--agent-steps", "3", "--max-reply-tokens", "256", "--request-timeout", "60", "--max-attempts", "2", "--temperature", "0",
+         "--dataset", str(table), "--max-candidates", "1", "--design-attempts", "1", "--refactor-attempts", "1", "--no-llm-review",
+         "--out", str(tmp_path / "tasks"), "--json", "--db", str(db), "--report-dir", str(tmp_path / "report"),
+         "--work-dir", str(tmp_path / "work")],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
+    seconds = time.monotonic() - started
+    assert done.returncode in (0, 1), (done.returncode, done.stderr[-3000:])  # verified some or none: never a crash
+    summary = json.loads(done.stdout)
+    (dataset,) = summary["per_dataset"]
+    if dataset["failure"]:
+        assert dataset["brainstorm"]["end"] in AGENT_ENDS and dataset["brainstorm"]["error"]
+    for candidate in dataset["candidates"]:
+        assert candidate["verified"] or all(d["stage"] and d["check"] and d["message"] for d in candidate["defects"])
+    with sqlite3.connect(db) as connection:
+        runs = connection.execute("SELECT role, end_reason, steps, prompt_tokens FROM agent_runs").fetchall()
+        turns = connection.execute("SELECT tool, arguments, ok, result, prompt_tokens FROM agent_turns").fetchall()
+    assert runs and all(end in AGENT_ENDS and steps >= 1 for _, end, steps, _ in runs), runs
+    assert turns and all(prompt > 0 for *_, prompt in turns)  # the endpoint's usage counts reached every turn
+    called = [(tool, arguments, ok) for tool, arguments, ok, _, _ in turns if tool]
+    print(f"\n[generator {agent_format}] SmolLM2: {len(turns)} turn(s), {len(called)} tool call(s) parsed and run "
+          f"{[t for t, _, _ in called]}; runs {[(r, e) for r, e, _, _ in runs]}; {seconds:.0f} s")
+    assert called, [result for *_, result, _ in turns]  # the model's own tool calls were parsed and run
+    if agent_format == "tools":
+        assert {tool for tool, _, _ in called} == {"list_directory_structure"}

@@ -25,5 +25,5 @@ extension BuiltinDesigner: CandidateAuthor {
         StageResult(.skipped("the built-in designer writes the uniform format: nothing to rewrite"))
     }
 
-    public func judge(_ candidate: Candidate) async -> StageResult? { nil }
+    public func judge(_ candidate: Candidate, attempt: Int) async -> StageResult? { nil }
 }

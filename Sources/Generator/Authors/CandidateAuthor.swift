@@ -51,6 +51,7 @@ public protocol CandidateAuthor: Sendable {
     func design(_ candidate: Candidate, attempt: Int, defects: [Defect]) async -> StageResult
     /// Rewrites the package into the uniform format; `defects` as for `design`.
     func refactor(_ candidate: Candidate, attempt: Int, defects: [Defect]) async -> StageResult
-    /// An LLM's review of the package after the deterministic probes passed (nil: no such review).
-    func judge(_ candidate: Candidate) async -> StageResult?
+    /// An LLM's review of the package after the deterministic probes passed (nil: no such review);
+    /// `attempt` counts the candidate's reviews.
+    func judge(_ candidate: Candidate, attempt: Int) async -> StageResult?
 }

@@ -72,10 +72,10 @@ public struct LLMAuthor: CandidateAuthor {
         await write(.refactor, candidate, attempt: attempt, defects: defects, maxAttempts: budget.refactorAttempts)
     }
 
-    public func judge(_ candidate: Candidate) async -> StageResult? {
+    public func judge(_ candidate: Candidate, attempt: Int) async -> StageResult? {
         guard reviews else { return nil }
         let workspace = AgentWorkspace(root: candidate.folder, readable: [], shell: shell, venv: venv, runtime: runtime, writable: false)
-        let run = await invoke(.reviewer, scope: candidate.id, attempt: 1, workspace: workspace,
+        let run = await invoke(.reviewer, scope: candidate.id, attempt: attempt, workspace: workspace,
                                values: ["candidate_id": candidate.id, "work_path": candidate.folder.path]) { arguments in
             Self.acceptVerdict(arguments, in: candidate.folder)
         }
@@ -103,7 +103,9 @@ public struct LLMAuthor: CandidateAuthor {
         guard run.end == .finished else {
             return .failed(stage, "\(role.rawValue)_\(run.end.name)", run.failure ?? "", detail: ["agent": run.json])
         }
-        return StageResult(.passed, detail: ["agent": run.json, "summary": run.result["summary"] ?? .null])
+        let detail: JSONValue = ["agent": run.json, "summary": run.result["summary"] ?? .null]
+        let defects = await completeManifest(candidate, stage: stage)
+        return defects.isEmpty ? StageResult(.passed, detail: detail) : StageResult(.failed(defects), detail: detail)
     }
 
     /// What marks a package as written by an LLM (task.json's `generated`).

@@ -33,8 +33,8 @@ public struct ChatMessage: Sendable, Equatable {
     public var json: JSONValue {
         var message: [String: JSONValue] = ["role": .string(role.rawValue), "content": .string(content)]
         if !toolCalls.isEmpty {
+            // content stays a string, even empty: llama-cpp-python's server refuses null there.
             message["tool_calls"] = .array(toolCalls.map(\.json))
-            if content.isEmpty { message["content"] = .null }
         }
         if role == .tool { message["tool_call_id"] = .string(toolCallID ?? "") }
         return .object(message)
