@@ -15,7 +15,7 @@ struct TaskLoaderTests {
         "prepared": true,
         "leaderboards": ["private": ["path": "info/private_leaderboard.csv", "scores": [0.1, 0.2]]],
         "scoring": ["public_fraction": 0.25, "seed": 7],
-        "manifest": [:], "metadata": [:], "problems": [],
+        "manifest": [:], "metadata": [:], "problems": [], "untrusted_code": false,
         "reference_scores": [
             "random": ["value": 0.9, "source": "data/public/sample_submission.csv graded on all test rows"],
             "baseline": .null,

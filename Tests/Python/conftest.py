@@ -55,10 +55,10 @@ def prepared(tmp_path_factory):
 
 
 class Grader:
-    """A real ``python -m mledojo.grader`` subprocess spoken to in JSON lines."""
+    """A real ``python -m mledojo.grader`` subprocess spoken to in JSON lines (``args``: e.g. --untrusted)."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "mledojo.grader"], env=env_with_path(),
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([sys.executable, "-m", "mledojo.grader", *args], env=env_with_path(),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, bufsize=1)
         self.next_id = 0

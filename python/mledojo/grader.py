@@ -1,4 +1,11 @@
-"""Trusted grading worker: ``python -m mledojo.grader`` speaks JSON lines on stdin/stdout.
+"""Grading worker: ``python -m mledojo.grader [--untrusted]`` speaks JSON lines on stdin/stdout.
+
+Without ``--untrusted`` it is the server's trusted grader and refuses every task whose code is
+untrusted (task.json ``generated.designer == "llm"``, ``mledojo.resolve.untrusted_code``): resolve,
+describe and grade answer error_type UntrustedCodeError, and discover lists such folders with it,
+before any of the task's code is imported. ``--untrusted`` serves those tasks; the server starts it
+inside the sandbox (read-only task, runs and runtime folders, no network), or as a plain process
+with ``--unsafe-no-sandbox``.
 
 One JSON object per input line, one reply per line (flushed). Nothing else is ever written
 to stdout: file descriptor 1 is pointed at stderr at start-up, so print() in metric code and
@@ -36,13 +43,14 @@ import traceback
 from pathlib import Path
 
 from mledojo.metrics.base import InvalidSubmissionError
-from mledojo.resolve import discover, resolve
+from mledojo.resolve import discover, refuse_untrusted, resolve
 from mledojo.taskdir import TaskError, answer_path, file_key, load_metric_class, require_layout
 
 MAX_SUBMISSION_BYTES = int(os.environ.get("MLEDOJO_MAX_SUBMISSION_BYTES", str(1 << 30)))
 
 _answers: dict = {}   # resolved path -> (file_key, DataFrame, ids as str ndarray)
 _masks: dict = {}     # (file_key, seed, fraction) -> (public row mask, public id set, private id set)
+RUN_UNTRUSTED = False  # set by --untrusted: this worker may run untrusted task code (it is sandboxed)
 
 
 def public_mask(ids, split_seed, public_fraction):
@@ -117,6 +125,8 @@ def grade(req: dict) -> dict:
     except (TypeError, ValueError):
         return {"ok": False, "error": "split_seed must be an integer and public_fraction a number"}
     require_layout(task_dir)
+    if not RUN_UNTRUSTED:
+        refuse_untrusted(task_dir)
     akey, answer, ans_ids = load_answers(task_dir)
     _, metric_cls = load_metric_class(task_dir)
     try:
@@ -190,17 +200,17 @@ def grade(req: dict) -> dict:
 
 
 def describe(req: dict) -> dict:
-    resolved = resolve(Path(str(req.get("task_dir", ""))), with_references=False)
+    resolved = resolve(Path(str(req.get("task_dir", ""))), with_references=False, run_untrusted=RUN_UNTRUSTED)
     return {"layout": resolved["layout"], "metric_class": resolved["metric"]["class"],
             "higher_is_better": resolved["metric"]["higher_is_better"]}
 
 
 def resolve_op(req: dict) -> dict:
-    return {"task": resolve(Path(str(req.get("task_dir", ""))))}
+    return {"task": resolve(Path(str(req.get("task_dir", ""))), run_untrusted=RUN_UNTRUSTED)}
 
 
 def discover_op(req: dict) -> dict:
-    return {"tasks": discover(Path(str(req.get("root", ""))))}
+    return {"tasks": discover(Path(str(req.get("root", ""))), run_untrusted=RUN_UNTRUSTED)}
 
 
 def syntax(req: dict) -> dict:
@@ -267,7 +277,9 @@ def preload():
             print(f"mledojo.grader: cannot preload {name}: {exc}", file=sys.stderr)
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    global RUN_UNTRUSTED
+    RUN_UNTRUSTED = "--untrusted" in (sys.argv[1:] if argv is None else argv)
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     sys.stdout.flush()
     os.dup2(2, 1)  # anything else written to fd 1 goes to stderr

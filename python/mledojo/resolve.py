@@ -15,6 +15,8 @@ Decided here, in this order of precedence:
 - metric class: the one ``*Metrics``/CompetitionMetrics class the metric file defines.
 - direction: task.json, else ``info/task_metadata.json``, else the metric's ``higher_is_better``.
 - reference scores: see ``mledojo.references``.
+- untrusted code: task.json ``generated.designer == "llm"`` (``untrusted_code``); such a task's
+  prepare and metric run only in the sandboxed grader (``run_untrusted=False`` refuses them).
 """
 
 import json
@@ -34,6 +36,7 @@ LEADERBOARD_PLACES = ("data/private", "info")
 METADATA_FILE = "info/task_metadata.json"
 DEFAULT_PUBLIC_FRACTION = 0.5
 DEFAULT_SCORING_SEED = 2026
+UNTRUSTED_ERROR = "UntrustedCodeError"
 
 _schema_cache: dict = {}
 
@@ -80,6 +83,38 @@ def read_manifest(task_dir: Path) -> dict:
         raise TaskError(f"task.json id {manifest['id']!r} differs from its folder name {Path(task_dir).name!r}",
                         "InvalidTaskError")
     return manifest
+
+
+def untrusted_code(task_dir) -> bool:
+    """Whether the folder's code (metric, prepare) was written by an LLM: task.json says
+    ``"generated": {"designer": "llm", ...}``. Only plain JSON is read, never the task's code.
+
+    Fails closed: a task.json that is not a readable JSON object, or whose ``generated`` is not an
+    object with a text ``designer``, counts as untrusted (the sandboxed grader then reports why it
+    cannot load). No task.json, or no ``generated``, is trusted (hand-written and third-party tasks).
+    """
+    path = Path(task_dir) / "task.json"
+    if not path.is_file():
+        return False
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    if not isinstance(document, dict):
+        return True
+    generated = document.get("generated")
+    if generated is None:
+        return False
+    if not isinstance(generated, dict) or not isinstance(generated.get("designer"), str):
+        return True
+    return generated["designer"] == "llm"
+
+
+def refuse_untrusted(task_dir) -> None:
+    """Raises TaskError(UntrustedCodeError) when the folder's code is untrusted (``untrusted_code``)."""
+    if untrusted_code(task_dir):
+        raise TaskError(f"{Path(task_dir).name}: its code was written by an LLM (task.json generated.designer); "
+                        "only the sandboxed grader runs it", UNTRUSTED_ERROR)
 
 
 def read_metadata(task_dir: Path) -> dict:
@@ -155,15 +190,20 @@ def _title(task_id: str) -> str:
     return " ".join(part[:1].upper() + part[1:] for part in task_id.replace("_", "-").split("-") if part)
 
 
-def resolve(task_dir, with_references: bool = True, data_dir=None) -> dict:
+def resolve(task_dir, with_references: bool = True, data_dir=None, run_untrusted: bool = True) -> dict:
     """Everything a server or a check needs to know about a task folder, decided once.
 
     Raises TaskError when the folder is not a loadable task (no metric class, invalid task.json...).
     ``problems`` lists what is wrong but does not stop serving (e.g. a direction conflict).
     ``data_dir`` grades references on other prepared data than the task's data/ (a check's fresh prepare).
+    Resolving imports the metric and grades with it: with ``run_untrusted=False`` (the server's trusted
+    grader) a task whose code is untrusted is refused (UntrustedCodeError) before any of its code runs.
     """
     task_dir = Path(task_dir).resolve()
     layout = require_layout(task_dir)
+    untrusted = untrusted_code(task_dir)
+    if untrusted and not run_untrusted:
+        refuse_untrusted(task_dir)
     manifest = read_manifest(task_dir) if layout == "mledojo" else {}
     metadata = read_metadata(task_dir)
     _, metric_cls = load_metric_class(task_dir)
@@ -218,6 +258,7 @@ def resolve(task_dir, with_references: bool = True, data_dir=None) -> dict:
         "manifest": manifest,
         "metadata": metadata,
         "problems": problems,
+        "untrusted_code": untrusted,
     }
     if with_references:
         refs, ref_problems = reference_scores(task_dir, resolved, metric, data_dir)
@@ -226,8 +267,11 @@ def resolve(task_dir, with_references: bool = True, data_dir=None) -> dict:
     return resolved
 
 
-def discover(root) -> list:
-    """Each task folder directly under ``root``, resolved: {"dir", "ok", "task"} or {"dir", "ok": false, "error", "error_type"}."""
+def discover(root, run_untrusted: bool = True) -> list:
+    """Each task folder directly under ``root``, resolved: {"dir", "ok", "task"} or {"dir", "ok": false, "error", "error_type"}.
+
+    With ``run_untrusted=False`` a folder whose code is untrusted gets error_type UntrustedCodeError
+    (the server resolves it again in its sandboxed grader)."""
     root = Path(root)
     if not root.is_dir():
         raise TaskError(f"tasks folder not found: {root}", "CompetitionNotFoundError")
@@ -236,7 +280,7 @@ def discover(root) -> list:
         if not folder.is_dir() or folder.name.startswith(".") or layout_of(folder) is None:
             continue
         try:
-            found.append({"dir": str(folder.resolve()), "ok": True, "task": resolve(folder)})
+            found.append({"dir": str(folder.resolve()), "ok": True, "task": resolve(folder, run_untrusted=run_untrusted)})
         except TaskError as exc:
             found.append({"dir": str(folder.resolve()), "ok": False, "error": str(exc), "error_type": exc.error_type})
         except Exception as exc:  # a metric module failing oddly must not hide the other tasks

@@ -15,34 +15,69 @@ final class GraderProcess: Sendable {
         var inputClosed = false
     }
 
-    let pid: pid_t
     private let input: Int32
     private let output: Int32
     private let state = Mutex(State())
+    private let processID = Mutex<pid_t>(0)
     private let writer = DispatchQueue(label: "mledojo.grader-input")
 
-    init(python: String, runtimePath: String) throws {
-        let stdinPipe = try ChildProcess.makePipe()
-        let stdoutPipe = try ChildProcess.makePipe()
+    /// Starts `launch` (a plain `python -m mledojo.grader`, or one inside the sandbox) from a thread of its
+    /// own, which then reads its replies: bubblewrap's --die-with-parent follows the thread that spawned it,
+    /// so that thread lives exactly as long as the grader.
+    init(_ launch: Sandbox.Launch, workingDirectory: String? = nil) throws {
+        let descriptor3 = try launch.descriptor3.map(ChildProcess.makeFilledPipe) ?? -1
+        let stdinPipe: (Int32, Int32)
+        let stdoutPipe: (Int32, Int32)
+        do {
+            stdinPipe = try ChildProcess.makePipe()
+            do { stdoutPipe = try ChildProcess.makePipe() } catch {
+                [stdinPipe.0, stdinPipe.1].forEach { _ = close($0) }
+                throw error
+            }
+        } catch {
+            if descriptor3 >= 0 { close(descriptor3) }
+            throw error
+        }
+        input = stdinPipe.1
+        output = stdoutPipe.0
+        let started = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        let thread = Thread { [self] in
+            do {
+                let pid = try ChildProcess.spawn(launch.executable, [launch.executable] + launch.arguments, launch.environment,
+                                                 workingDirectory, stdin: stdinPipe.0, stdout: stdoutPipe.1, stderr: 2,
+                                                 passing: descriptor3 >= 0 ? [descriptor3] : [])
+                processID.withLock { $0 = pid }
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            [stdinPipe.0, stdoutPipe.1, descriptor3].forEach { if $0 >= 0 { _ = close($0) } }
+            let spawned = failure.withLock { $0 == nil }
+            started.signal()
+            if spawned {
+                readLoop()
+            } else {
+                state.withLock { $0.alive = false; $0.inputClosed = true }
+                [input, output].forEach { _ = close($0) }
+            }
+        }
+        thread.name = "grader"
+        thread.start()
+        started.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    /// A plain `python -m mledojo.grader` (the trusted grader) with `runtimePath` on its PYTHONPATH.
+    convenience init(python: String, runtimePath: String, arguments: [String] = []) throws {
         let environment = [
             "PATH=/usr/bin:/bin", "PYTHONPATH=\(runtimePath)", "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1",
             "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "LANG=C.UTF-8",
         ]
-        do {
-            pid = try ChildProcess.spawn(python, [python, "-m", "mledojo.grader"], environment, nil,
-                                         stdin: stdinPipe.0, stdout: stdoutPipe.1, stderr: 2)
-        } catch {
-            [stdinPipe.0, stdinPipe.1, stdoutPipe.0, stdoutPipe.1].forEach { _ = close($0) }
-            throw error
-        }
-        close(stdinPipe.0)
-        close(stdoutPipe.1)
-        input = stdinPipe.1
-        output = stdoutPipe.0
-        let thread = Thread { [self] in readLoop() }
-        thread.name = "grader-\(pid)"
-        thread.start()
+        try self.init(Sandbox.Launch(executable: python, arguments: ["-m", "mledojo.grader"] + arguments,
+                                     environment: environment, descriptor3: nil))
     }
+
+    var pid: pid_t { processID.withLock { $0 } }
 
     var isAlive: Bool { state.withLock { $0.alive } }
 
@@ -73,6 +108,12 @@ final class GraderProcess: Sendable {
         }
     }
 
+    /// Takes no more calls; the worker answers those already sent, then exits as its input closes.
+    func retire() {
+        state.withLock { $0.alive = false }
+        writer.async { [self] in closeInput() }
+    }
+
     /// Kills the worker and fails every waiting call.
     func terminate(reason: String, code: ErrorCode = .internal) {
         let waiting = state.withLock { state -> [CheckedContinuation<JSONValue, any Error>] in
@@ -80,7 +121,8 @@ final class GraderProcess: Sendable {
             defer { state.pending = [:] }
             return Array(state.pending.values)
         }
-        kill(pid, SIGKILL)
+        let pid = self.pid
+        if pid > 0 { kill(pid, SIGKILL) }
         waiting.forEach { $0.resume(throwing: EnvError(code, reason)) }
     }
 
@@ -91,12 +133,19 @@ final class GraderProcess: Sendable {
         }
         close(output)
         // On the writer's queue, so no queued request is written to a closed (or reused) descriptor.
-        writer.async { [self] in
-            state.withLock { $0.inputClosed = true }
-            close(input)
-        }
+        writer.async { [self] in closeInput() }
         terminate(reason: "the grader process exited")
         var status: Int32 = 0
         waitpid(pid, &status, 0)
+        processID.withLock { $0 = 0 }  // reaped: its number may be another process's now
+    }
+
+    /// Closes the worker's input once (on the writer's queue).
+    private func closeInput() {
+        let open = state.withLock { state -> Bool in
+            defer { state.inputClosed = true }
+            return !state.inputClosed
+        }
+        if open { close(input) }
     }
 }

@@ -61,15 +61,10 @@ public struct SandboxedCommand: Sendable {
                     limits: Limits = Limits()) async throws -> ProcessOutcome {
         guard !command.isEmpty else { throw EnvError(.badRequest, "no command to run") }
         let cwd = workingDirectory.standardizedFileURL.path
-        var variables = [
-            "PATH=/usr/bin:/bin", "HOME=\(cwd)", "LANG=C.UTF-8", "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1",
-            "MPLBACKEND=Agg", "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "TMPDIR=/tmp",
-        ]
+        var variables = Sandbox.ownPathEnvironment(home: cwd)
         variables += environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        var limited = ["/usr/bin/prlimit", "--nproc=\(limits.processes)", "--fsize=\(limits.fileBytes)", "--core=0",
-                       "--cpu=\(Int(limits.wallClockSeconds) + 5)"]
-        if sandbox.limitsAddressSpace { limited.append("--as=\(limits.memoryBytes)") }
-        limited += ["--"] + command
+        let limited = sandbox.limited(command, processes: limits.processes, fileBytes: limits.fileBytes,
+                                      cpuSeconds: Int(limits.wallClockSeconds) + 5, memoryBytes: limits.memoryBytes)
         let processLimits = ProcessLimits(wallClockSeconds: limits.wallClockSeconds, outputBytes: limits.outputBytes)
         guard sandbox.mode == .bubblewrap else {
             return try await ChildProcess.run(executable: limited[0], arguments: Array(limited.dropFirst()), environment: variables,
@@ -79,7 +74,7 @@ public struct SandboxedCommand: Sendable {
         if let uid {
             for folder in folders where folder.writable { try Self.handOver(folder.url, to: uid) }
         }
-        let mounts = folders.map { Sandbox.Mount(source: $0.url.path, destination: $0.url.path, writable: $0.writable) }
+        let mounts = folders.map { Sandbox.Mount.ownPath($0.url, writable: $0.writable) }
         let launch = sandbox.launch(mounts: mounts, workingDirectory: cwd, uid: uid, tmpBytes: limits.tmpBytes,
                                     environment: variables, command: limited)
         let descriptor = try ChildProcess.makeFilledPipe(launch.descriptor3 ?? [])

@@ -46,11 +46,14 @@ public final class EnvServer: Sendable {
         let store = try Store(path: configuration.databasePath)
         let grader = GraderClient(python: configuration.python, runtimePath: configuration.runtimeDirectory.path)
         _ = try? await grader.call(["op": "ping"])  // warm: the first syntax check or grade is then fast
-        let loader = TaskLoader(grader: grader)
+        // Started on first use, by the first task whose code an LLM wrote.
+        let untrustedGrader = GraderClient(untrustedCodeIn: sandbox, python: configuration.python,
+                                           runtimeDirectory: configuration.runtimeDirectory, runsDirectory: configuration.runsDirectory)
+        let loader = TaskLoader(grader: grader, untrustedGrader: untrustedGrader)
         let loaded = await loader.loadAll(from: configuration.tasksDirectory)
         try await store.recordTasks(loaded.tasks)
         let service = EnvService(configuration: configuration, catalog: TaskCatalog(loaded.tasks), store: store,
-                                 grader: grader, sandbox: sandbox, loader: loader)
+                                 grader: grader, sandbox: sandbox, loader: loader, untrustedGrader: untrustedGrader)
         // The admin socket first: it is 0600 before any request can arrive.
         var adminBinding: (endpoint: String, transport: ZMQTransport)?
         if let admin {
@@ -61,6 +64,7 @@ public final class EnvServer: Sendable {
                 adminBinding = try await bindAdmin(admin, service: service, configuration: configuration)
             } catch {
                 await grader.shutdown()
+                await untrustedGrader.shutdown()
                 throw error
             }
         }
@@ -119,6 +123,7 @@ public final class EnvServer: Sendable {
         await service.drain(timeout: timeout)
         await transport.stop()
         await service.grader.shutdown()
+        await service.untrustedGrader.shutdown()
         service.sandbox.memoryGroups?.removeBase()
     }
 }

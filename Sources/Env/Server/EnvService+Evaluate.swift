@@ -50,7 +50,7 @@ extension EnvService {
         }
         let report: GradeReport
         do {
-            report = try await grader.grade(task: context.task, submission: copy, scoring: true)
+            report = try await grader(for: context.task).grade(task: context.task, submission: copy, scoring: true)
         } catch let error as GraderError {
             return failed(error.errorType, error.message, split: split, copy: copy)
         }
@@ -79,7 +79,7 @@ extension EnvService {
             return failed(refusal.errorType, refusal.message, split: context.state.scoreSplit, copy: nil, status: "FAILED")
         }
         do {
-            let report = try await grader.grade(task: context.task, submission: copy, scoring: false)
+            let report = try await grader(for: context.task).grade(task: context.task, submission: copy, scoring: false)
             guard report.valid else {
                 return failed(report.errorType ?? "InvalidSubmissionError", report.error ?? "invalid",
                               split: context.state.scoreSplit, copy: copy, status: "FAILED")

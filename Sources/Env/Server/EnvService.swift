@@ -10,7 +10,10 @@ public final class EnvService: Sendable {
     let catalog: TaskCatalog
     let store: Store
     let sessions: SessionRegistry
+    /// The trusted grader: tasks whose code is trusted, and syntax checks of agent code.
     let grader: GraderClient
+    /// The grader for tasks whose code an LLM wrote (`CompetitionTask.untrustedCode`), in the sandbox.
+    let untrustedGrader: GraderClient
     public let sandbox: Sandbox
     let workers: WorkerPool
     let scheduler: RunScheduler
@@ -20,18 +23,25 @@ public final class EnvService: Sendable {
     let registering = Mutex(false)
     private let activity = Mutex((inFlight: 0, draining: false))
 
-    /// `loader` defaults to one that asks `grader`, as the server's start does.
+    /// `loader` defaults to one that asks `grader` and `untrustedGrader`, as the server's start does. Without
+    /// `untrustedGrader`, tasks whose code is untrusted go to `grader`, which refuses them.
     public init(configuration: ServerConfiguration, catalog: TaskCatalog, store: Store, grader: GraderClient, sandbox: Sandbox,
-                loader: TaskLoader? = nil) {
+                loader: TaskLoader? = nil, untrustedGrader: GraderClient? = nil) {
         self.configuration = configuration
         self.catalog = catalog
         self.store = store
         self.sessions = SessionRegistry(store: store)
         self.grader = grader
-        self.loader = loader ?? TaskLoader(grader: grader)
+        self.untrustedGrader = untrustedGrader ?? grader
+        self.loader = loader ?? TaskLoader(grader: grader, untrustedGrader: untrustedGrader)
         self.sandbox = sandbox
         self.workers = WorkerPool(sandbox: sandbox)
         self.scheduler = RunScheduler(maxConcurrent: configuration.maxConcurrentRuns, maxQueued: configuration.maxQueuedRuns)
+    }
+
+    /// The grader that may run `task`'s code: the sandboxed one when an LLM wrote it, else the trusted one.
+    func grader(for task: CompetitionTask) -> GraderClient {
+        task.untrustedCode ? untrustedGrader : grader
     }
 
     /// One frame in, one reply frame out.

@@ -20,6 +20,7 @@ extension CompetitionTask {
         guard let fraction = resolved["scoring"]?["public_fraction"]?.numberValue, (0...1).contains(fraction),
             let seed = resolved["scoring"]?["seed"]?.integerValue
         else { throw Self.malformed("scoring") }
+        guard let untrustedCode = resolved["untrusted_code"]?.boolValue else { throw Self.malformed("untrusted_code") }
         var boards: [String: [Double]] = [:]
         if case .object(let entries)? = resolved["leaderboards"] {
             for (name, board) in entries {
@@ -36,7 +37,7 @@ extension CompetitionTask {
             referenceScores: ReferenceScores(random: try reference("random"), baseline: try reference("baseline"),
                                              bestKnown: try reference("best_known")),
             leaderboards: boards, publicFraction: fraction, splitSeed: seed,
-            descriptionPath: resolved["files"]?["description"]?.stringValue, resolved: resolved)
+            descriptionPath: resolved["files"]?["description"]?.stringValue, resolved: resolved, untrustedCode: untrustedCode)
     }
 
     private static func malformed(_ field: String) -> EnvError {

@@ -63,6 +63,9 @@ public struct CompetitionTask: Sendable {
     public let descriptionPath: String?
     /// The resolver's whole answer (protocol/schemas/resolved_task.json): the `metadata` info type shows parts of it.
     public let resolved: JSONValue
+    /// Its code (metric, prepare) was written by an LLM (task.json `generated.designer == "llm"`): the server
+    /// runs it only in the grader for untrusted code, in the sandbox (`EnvService.grader(for:)`).
+    public let untrustedCode: Bool
 
     /// task.json as written (empty for other layouts).
     public var manifest: JSONValue { resolved["manifest"] ?? .object([:]) }
