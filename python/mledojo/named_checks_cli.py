@@ -6,8 +6,8 @@ import contextlib
 import json
 import sys
 
+from mledojo.resolve import UNTRUSTED_HELP, untrusted_code, untrusted_refusal
 from mledojo.taskdir import TaskError, discover_tasks
-
 
 def render(results, key: str, width: int, summary: str) -> str:
     """One PASS/FAIL line per task, then its named results (``key``: "checks" or "probes")."""
@@ -20,10 +20,17 @@ def render(results, key: str, width: int, summary: str) -> str:
     return "\n".join(lines)
 
 
+def refused(task, key: str) -> dict:
+    """The report of a task not run: one failed result naming why."""
+    return {"id": task.name, "path": str(task.resolve()), "ok": False,
+            key: [{"name": "untrusted_code", "ok": False, "detail": untrusted_refusal(task)}]}
+
+
 def main(argv, prog: str, description: str, per_task, key: str, width: int, summary: str) -> int:
     """Runs ``per_task`` on every task folder the arguments name (task code's prints go to stderr)."""
     ap = argparse.ArgumentParser(prog=prog, description=description)
     ap.add_argument("--json", action="store_true", help="print a JSON report")
+    ap.add_argument("--untrusted", action="store_true", help=UNTRUSTED_HELP)
     ap.add_argument("paths", nargs="+", help="task folders, or folders containing task folders")
     args = ap.parse_args(argv)
     try:
@@ -32,6 +39,6 @@ def main(argv, prog: str, description: str, per_task, key: str, width: int, summ
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with contextlib.redirect_stdout(sys.stderr):  # metric and prepare code must not garble the report
-        results = [per_task(t) for t in tasks]
+        results = [per_task(t) if args.untrusted or not untrusted_code(t) else refused(t, key) for t in tasks]
     print(json.dumps({"tasks": results}, indent=1) if args.json else render(results, key, width, summary))
     return 0 if all(t["ok"] for t in results) else 1

@@ -24,7 +24,7 @@ import time
 import traceback
 from pathlib import Path
 
-from mledojo.resolve import source_description
+from mledojo.resolve import UNTRUSTED_HELP, source_description, untrusted_code, untrusted_refusal
 from mledojo.taskdir import TaskError, discover_tasks, layout_of, load_module, prepare_path, sha256_file
 
 REQUIRED_OUTPUTS = ("public/sample_submission.csv", "private/test_answer.csv")
@@ -184,6 +184,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mledojo.prepare", description=__doc__.splitlines()[0])
     ap.add_argument("--force", action="store_true", help="prepare even when inputs are unchanged")
     ap.add_argument("--verbose", action="store_true", help="show the prepare scripts' output")
+    ap.add_argument("--untrusted", action="store_true", help=UNTRUSTED_HELP)
     ap.add_argument("paths", nargs="+", help="task folders, or folders containing task folders")
     args = ap.parse_args(argv)
     try:
@@ -194,6 +195,10 @@ def main(argv=None) -> int:
     failed = 0
     for task in tasks:
         start = time.perf_counter()
+        if not args.untrusted and untrusted_code(task):
+            failed += 1
+            print(f"FAILED {untrusted_refusal(task)}", flush=True)
+            continue
         try:
             what = prepare_task(task, force=args.force, verbose=args.verbose)
         except PrepareError as exc:

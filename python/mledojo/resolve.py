@@ -110,6 +110,16 @@ def untrusted_code(task_dir) -> bool:
     return generated["designer"] == "llm"
 
 
+UNTRUSTED_HELP = ("run tasks whose code an LLM wrote (task.json generated.designer \"llm\"); only inside the "
+                  "sandbox, where the generator and `mledojo tasks verify` run this")
+
+
+def untrusted_refusal(task) -> str:
+    """Why a task is not run here: its code was written by an LLM and this process is not sandboxed."""
+    return (f"{task.name}: its code was written by an LLM (task.json generated.designer); it runs only in the "
+            "sandbox: use `mledojo tasks verify` (or pass --untrusted inside a sandbox)")
+
+
 def refuse_untrusted(task_dir) -> None:
     """Raises TaskError(UntrustedCodeError) when the folder's code is untrusted (``untrusted_code``)."""
     if untrusted_code(task_dir):

@@ -56,6 +56,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mledojo.resolve import UNTRUSTED_HELP, untrusted_code, untrusted_refusal
+
 PUBLIC = Path("data") / "public"
 PRIVATE = Path("data") / "private"
 SAMPLE = PUBLIC / "sample_submission.csv"
@@ -429,13 +431,18 @@ def main(argv=None) -> int:
     ap.add_argument("--write", action="store_true",
                     help="add random/weak to task.json reference_scores where absent")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
+    ap.add_argument("--untrusted", action="store_true", help=UNTRUSTED_HELP)
     args = ap.parse_args(argv)
+    from mledojo import grader
+    grader.RUN_UNTRUSTED = args.untrusted  # the grader refuses LLM-written tasks unless this process is sandboxed
     try:
+        if not args.untrusted and untrusted_code(Path(args.task_dir)):
+            raise WeakError(untrusted_refusal(Path(args.task_dir)))
         with contextlib.redirect_stdout(sys.stderr):  # metric code's prints must not garble the report
             result = compute(args.task_dir)
     except Exception as exc:  # never a bare traceback
         result = {"task_dir": str(args.task_dir), "metric": None, "random": None, "weak": None, "how": "",
-                  "errors": [f"random, weak: {type(exc).__name__}: {exc}"]}
+                  "errors": [f"random, weak: {exc}" if isinstance(exc, WeakError) else f"random, weak: {type(exc).__name__}: {exc}"]}
     if args.write:
         try:
             result["written"] = write_references(args.task_dir, result)

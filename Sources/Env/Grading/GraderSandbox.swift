@@ -21,12 +21,6 @@ struct GraderSandbox: Sendable {
     let runtimeDirectory: URL
     let runsDirectory: URL
 
-    /// The schemas beside the runtime (`<repo>/protocol/schemas` for `<repo>/python`), when there.
-    var schemasDirectory: URL? {
-        let folder = runtimeDirectory.standardizedFileURL.deletingLastPathComponent().appending(path: "protocol/schemas")
-        return FileManager.default.fileExists(atPath: folder.path) ? folder : nil
-    }
-
     /// The command line of a grader that sees `taskFolders`.
     func launch(taskFolders: [URL]) -> Sandbox.Launch {
         let command = [python, "-m", "mledojo.grader", "--untrusted"]
@@ -37,7 +31,7 @@ struct GraderSandbox: Sendable {
         }
         // A folder gone since (a task removed) would stop bubblewrap, and with it every untrusted task's grading.
         let present = taskFolders.filter { FileManager.default.fileExists(atPath: $0.path) }
-        let readable = [runtimeDirectory] + (schemasDirectory.map { [$0] } ?? []) + [runsDirectory] + present
+        let readable = Sandbox.runtimeFolders(runtimeDirectory) + [runsDirectory] + present
         let limited = sandbox.limited(command, processes: 256, fileBytes: 1 << 30, cpuSeconds: nil, memoryBytes: Self.memoryBytes)
         return sandbox.launch(mounts: readable.map { Sandbox.Mount.ownPath($0) }, workingDirectory: "/tmp",
                               uid: sandbox.setpriv == nil ? nil : Self.uid, tmpBytes: 512 << 20,

@@ -29,3 +29,14 @@ extension Sandbox.Mount {
         return Sandbox.Mount(source: path, destination: path, writable: writable)
     }
 }
+
+extension Sandbox {
+    /// What sandboxed task code needs of the trusted side, read-only: the `mledojo` runtime folder and the
+    /// protocol's schemas beside it (`<repo>/protocol/schemas` for `<repo>/python`: the resolver validates
+    /// task.json with them), when there.
+    public static func runtimeFolders(_ runtime: URL) -> [URL] {
+        let runtime = runtime.standardizedFileURL
+        let schemas = runtime.deletingLastPathComponent().appending(path: "protocol/schemas")
+        return [runtime] + (FileManager.default.fileExists(atPath: schemas.path) ? [schemas] : [])
+    }
+}

@@ -136,7 +136,7 @@ public struct AgentWorkspace: Sendable {
     }
 
     private func bash(_ command: String, seconds: Double) async -> Result {
-        let folders = [SandboxedCommand.Folder(root, writable: writable), SandboxedCommand.Folder(runtime)]
+        let folders = [SandboxedCommand.Folder(root, writable: writable)] + Sandbox.runtimeFolders(runtime).map { SandboxedCommand.Folder($0) }
             + readable.map { SandboxedCommand.Folder($0) }
         let environment = ["PATH": "\(venv.path)/bin:/usr/bin:/bin", "PYTHONPATH": runtime.path, "VIRTUAL_ENV": venv.path]
         do {

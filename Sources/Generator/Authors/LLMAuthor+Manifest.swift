@@ -6,8 +6,9 @@ import Wire
 /// the dataset's provenance (a sha256 of every raw file, the license line of its README), then — in the
 /// sandbox, since it runs the package's own code — prepare, and the random and weak reference scores
 /// (`mledojo.weak`). Until execution validation measures the baseline, the weak score stands in for it
-/// and the answers' own score for the best known, and `how` says so. A failure here is a defect of the
-/// attempt, sent back to the same agent.
+/// and the answers' own score for the best known, and `how` says so. Nothing here fails the attempt: what
+/// could not be completed is noted, and the assertions that follow judge the package (a prepare that
+/// fails, references that cannot be graded, a task.json without them) and send their defects back.
 extension LLMAuthor {
     func completeManifest(_ candidate: Candidate, stage: GenerationStage) async -> [Defect] {
         let folder = candidate.folder

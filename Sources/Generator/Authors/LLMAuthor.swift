@@ -103,9 +103,9 @@ public struct LLMAuthor: CandidateAuthor {
         guard run.end == .finished else {
             return .failed(stage, "\(role.rawValue)_\(run.end.name)", run.failure ?? "", detail: ["agent": run.json])
         }
-        let detail: JSONValue = ["agent": run.json, "summary": run.result["summary"] ?? .null]
-        let defects = await completeManifest(candidate, stage: stage)
-        return defects.isEmpty ? StageResult(.passed, detail: detail) : StageResult(.failed(defects), detail: detail)
+        let unfinished = await completeManifest(candidate, stage: stage)
+        return StageResult(.passed, detail: ["agent": run.json, "summary": run.result["summary"] ?? .null,
+                                             "not_completed": .array(unfinished.map(\.json))])
     }
 
     /// What marks a package as written by an LLM (task.json's `generated`).

@@ -6,7 +6,8 @@ import Wire
 /// PYTHONPATH and reads its JSON report. Output goes to files, so a chatty module can never block on
 /// a full pipe; a run past its time limit is killed. A module confined to the sandbox (`confined(by:)`)
 /// runs there instead, seeing only the runtime and the folders a run names: how task code written by an
-/// LLM (prepare.py, metric.py, which the checks import and run) is kept from the host.
+/// LLM (prepare.py, metric.py, which the checks import and run) is kept from the host. Run there, a module
+/// gets `--untrusted` (check, review, prepare and weak refuse such tasks without it).
 public struct PythonModule: Sendable {
     /// What one run left behind.
     public struct Outcome: Sendable {
@@ -42,8 +43,10 @@ public struct PythonModule: Sendable {
     /// but the runtime and the Python environment.
     public func run(_ module: String, _ arguments: [String], writable: [URL] = [], timeoutSeconds: Double = 1800) async throws -> Outcome {
         if let sandbox {
-            let folders = [SandboxedCommand.Folder(runtime)] + writable.map { SandboxedCommand.Folder($0, writable: true) }
-            let outcome = try await sandbox.run([python.path, "-m", "mledojo.\(module)"] + arguments, in: writable.first ?? runtime,
+            let folders = Sandbox.runtimeFolders(runtime).map { SandboxedCommand.Folder($0) } + writable.map { SandboxedCommand.Folder($0, writable: true) }
+            // `--untrusted`: the module may run a task an LLM wrote, since it runs here, in the sandbox.
+            let outcome = try await sandbox.run([python.path, "-m", "mledojo.\(module)", "--untrusted"] + arguments,
+                                                in: writable.first ?? runtime,
                                                 folders: folders, environment: ["PYTHONPATH": runtime.path],
                                                 limits: .init(wallClockSeconds: timeoutSeconds, outputBytes: 4 << 20))
             var stderr = outcome.stderr.text
