@@ -138,6 +138,22 @@ struct LLMAuthorAcceptanceTests {
         #expect(untouched == "[1, 2]", "a refused package is not stamped")
     }
 
+    @Test(.disabled("bug: acceptPackage reads task.json through a symbolic link, copying a host file into the package"))
+    func aTaskJSONThatLinksOutOfThePackageIsRefused() throws {
+        let folder = try TemporaryDirectory("acceptance")
+        defer { folder.remove() }
+        let package = folder.url.appending(path: "package")
+        try Self.package(in: package, skipping: ["task.json"])
+        // The designer's sandboxed bash cannot read host files, but it can plant a link that the host follows.
+        let hostFile = folder.url.appending(path: "host-credentials.json")
+        try #"{"api_key": "sk-host-secret"}"#.write(to: hostFile, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(at: package.appending(path: "task.json"), withDestinationURL: hostFile)
+        let result = LLMAuthor.acceptPackage(["summary": "s"], in: package, id: "t", stamp: Self.stamp)
+        #expect(Self.refusal(result) != nil, "a linked task.json is refused")
+        let written = (try? String(contentsOf: package.appending(path: "task.json"), encoding: .utf8)) ?? ""
+        #expect(!written.contains("sk-host-secret"), "no host file's content lands in the package")
+    }
+
     // MARK: Verdicts
 
     static func verdict(_ verdict: String = "pass", scores: [String: JSONValue]? = nil, issues: [JSONValue] = []) -> JSONValue {
