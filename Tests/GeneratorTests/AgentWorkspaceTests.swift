@@ -141,7 +141,7 @@ struct AgentWorkspaceTests {
         #expect(capped.text == big, "max_bytes is capped at 20000, which holds the whole file")
     }
 
-    @Test(.disabled("bug: read_file drops up to 3 bytes before a cut multi-byte character but reports the next offset past them"))
+    @Test
     func pagesFollowedByTheirOffsetsRebuildAMultiByteFile() async throws {
         let layout = try Layout()
         defer { layout.folder.remove() }

@@ -33,9 +33,17 @@ public struct AgentPrompts: Sendable {
         return (Self.fill(template.system, values), Self.fill(template.task, values))
     }
 
+    /// One pass over the template: a value that itself holds `{{name}}` (a proposal's text) stays as written.
     static func fill(_ template: String, _ values: [String: String]) -> String {
-        var text = template
-        for (key, value) in values { text = text.replacingOccurrences(of: "{{\(key)}}", with: value) }
+        var text = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            let key = String(rest[open.upperBound..<close.lowerBound])
+            text += rest[..<open.lowerBound]
+            text += values[key] ?? String(rest[open.lowerBound..<close.upperBound])
+            rest = rest[close.upperBound...]
+        }
+        text += rest
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

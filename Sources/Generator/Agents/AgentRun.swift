@@ -46,7 +46,7 @@ public struct AgentRun: Sendable {
     public var seconds: Double
 
     public var steps: Int { turns.count }
-    /// Tool calls that ran (not counting `finish` and unusable replies).
+    /// Tool calls made, whatever they returned (not counting `finish` and replies with no call).
     public var toolCalls: Int { turns.filter { $0.tool != nil && $0.tool != AgentTool.finish.rawValue }.count }
 
     /// Why the run produced no result, as a defect message (nil when it finished).

@@ -112,10 +112,17 @@ public struct AgentWorkspace: Sendable {
         let limit = max(1, min(maxBytes, 20000))
         try? handle.seek(toOffset: UInt64(start))
         let data = (try? handle.read(upToCount: limit)) ?? Data()
-        guard let text = String(data: data, encoding: .utf8) ?? String(data: data.dropLast(3), encoding: .utf8) else {
-            throw ToolArgumentError(message: "\(path) is not UTF-8 text")
+        // A page cut inside a multi-byte character ends before it, and the next page starts with it.
+        var kept = data
+        var text = String(data: data, encoding: .utf8)
+        if text == nil, start + data.count < size {
+            for drop in 1...3 where drop < data.count {
+                kept = data.dropLast(drop)
+                if let valid = String(data: kept, encoding: .utf8) { text = valid; break }
+            }
         }
-        let end = start + data.count
+        guard let text else { throw ToolArgumentError(message: "\(path) is not UTF-8 text") }
+        let end = start + kept.count
         let note = end < size ? "\n[... bytes \(start)–\(end) of \(size); read on with offset \(end)]" : ""
         return Result(ok: true, text: text + note)
     }
@@ -139,9 +146,10 @@ public struct AgentWorkspace: Sendable {
         let folders = [SandboxedCommand.Folder(root, writable: writable)] + Sandbox.runtimeFolders(runtime).map { SandboxedCommand.Folder($0) }
             + readable.map { SandboxedCommand.Folder($0) }
         let environment = ["PATH": "\(venv.path)/bin:/usr/bin:/bin", "PYTHONPATH": runtime.path, "VIRTUAL_ENV": venv.path]
+        let seconds = max(1, min(seconds, 600))
         do {
             let outcome = try await shell.run(["/bin/bash", "-c", command], in: root, folders: folders, environment: environment,
-                                              limits: .init(wallClockSeconds: max(1, min(seconds, 600)), outputBytes: 6000))
+                                              limits: .init(wallClockSeconds: seconds, outputBytes: 6000))
             var text = "exit code: \(outcome.exitCode.map(String.init) ?? "none (signal \(outcome.signal ?? 0))")"
             if outcome.timedOut { text += " (stopped at the \(Int(seconds)) s limit)" }
             if !outcome.stdout.text.isEmpty { text += "\nstdout:\n\(outcome.stdout.text)" }

@@ -9,7 +9,7 @@ extension LLMAuthor {
 
     /// The Brainstormer's `{"candidates": [paths]}`: 1–`limit` proposal files in its work folder, each a
     /// JSON object with the required keys and a unique slug id. Returns the proposals themselves.
-    static func acceptProposals(_ arguments: JSONValue, in work: URL, limit: Int) -> Result<JSONValue, ToolArgumentError> {
+    static func acceptProposals(_ arguments: JSONValue, in work: URL, limit: Int, dataset: String = "") -> Result<JSONValue, ToolArgumentError> {
         guard let paths = arguments["candidates"]?.arrayValue?.compactMap(\.stringValue), !paths.isEmpty else {
             return .failure(.init(message: "\"candidates\" must list the proposal files you wrote"))
         }
@@ -28,10 +28,12 @@ extension LLMAuthor {
             let missing = proposalKeys.filter { (fields[$0]?.stringValue ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
             guard missing.isEmpty else { return .failure(.init(message: "\(path) lacks \(missing.joined(separator: ", "))")) }
             let id = fields["id"]?.stringValue ?? ""
-            guard id.range(of: "^[a-z0-9][a-z0-9-]{1,60}$", options: .regularExpression) != nil else {
+            guard id.range(of: "^[a-z0-9][a-z0-9-]{1,60}\\z", options: .regularExpression) != nil else {
                 return .failure(.init(message: "\(path): id '\(id)' must be lower-case letters, digits and hyphens"))
             }
-            guard ids.insert(id).inserted else { return .failure(.init(message: "two proposals share the id '\(id)'")) }
+            guard ids.insert(candidateID(id, dataset: dataset)).inserted else {
+                return .failure(.init(message: "two proposals share the id '\(candidateID(id, dataset: dataset))'"))
+            }
             fields["file"] = .string(path)
             proposals.append(.object(fields))
         }
@@ -46,6 +48,8 @@ extension LLMAuthor {
         }
         let missing = packageFiles.filter { !FileManager.default.fileExists(atPath: folder.appending(path: $0).path) }
         guard missing.isEmpty else { return .failure(.init(message: "the package lacks \(missing.joined(separator: ", "))")) }
+        let linked = packageFiles.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: folder.appending(path: $0).path)) != nil }
+        guard linked.isEmpty else { return .failure(.init(message: "\(linked.joined(separator: ", ")) must be files, not symbolic links")) }
         let manifest = folder.appending(path: "task.json")
         guard let data = FileManager.default.contents(atPath: manifest.path), var fields = (try? JSONValue.decode(data))?.objectValue else {
             return .failure(.init(message: "task.json is not a JSON object"))
@@ -75,8 +79,10 @@ extension LLMAuthor {
                   issue["message"]?.stringValue != nil else {
                 return .failure(.init(message: "each issue needs severity (major|minor), file, evidence and message"))
             }
-            let cited = folder.appending(path: file).standardizedFileURL
-            guard AgentWorkspace.isInside(cited, folder.standardizedFileURL), FileManager.default.fileExists(atPath: cited.path) else {
+            let cited = AgentWorkspace.realPath(folder.appending(path: file))
+            var isFolder: ObjCBool = false
+            guard AgentWorkspace.isInside(cited, AgentWorkspace.realPath(folder)),
+                  FileManager.default.fileExists(atPath: cited.path, isDirectory: &isFolder), !isFolder.boolValue else {
                 return .failure(.init(message: "an issue cites \(file), which is not a file of the task folder: cite the file that shows it"))
             }
         }

@@ -43,14 +43,13 @@ public struct LLMAuthor: CandidateAuthor {
         let workspace = AgentWorkspace(root: work, readable: [dataset], shell: shell, venv: venv, runtime: runtime)
         let run = await invoke(.brainstormer, scope: name, attempt: 1, workspace: workspace, values: [
             "dataset": name, "dataset_path": dataset.path, "work_path": work.path, "max_candidates": String(maxCandidates),
-        ]) { arguments in Self.acceptProposals(arguments, in: work, limit: maxCandidates) }
+        ]) { arguments in Self.acceptProposals(arguments, in: work, limit: maxCandidates, dataset: name) }
         guard run.end == .finished, let proposals = run.result["candidates"]?.arrayValue else {
             return Brainstorm(candidates: [], failure: run.failure ?? "the brainstormer proposed nothing", seconds: run.seconds, agent: run.json)
         }
         var candidates: [Candidate] = []
         for proposal in proposals {
-            let slug = proposal["id"]?.stringValue ?? "task"
-            let id = slug.hasPrefix(Self.slug(name)) ? slug : "\(Self.slug(name))-\(slug)"
+            let id = Self.candidateID(proposal["id"]?.stringValue ?? "task", dataset: name)
             let candidateFolder = folder.appending(path: id)
             do {
                 try Self.copyRawData(dataset, into: candidateFolder.appending(path: "raw"))
@@ -133,6 +132,12 @@ public struct LLMAuthor: CandidateAuthor {
         guard !defects.isEmpty else { return "" }
         return "The previous attempt failed these checks; mend every one:\n"
             + defects.map { "- [\($0.stage.rawValue)] \($0.check): \($0.message)" }.joined(separator: "\n") + "\n"
+    }
+
+    /// The candidate id of a proposal: its id, prefixed with the dataset's slug unless it starts with it.
+    static func candidateID(_ proposal: String, dataset: String) -> String {
+        let prefix = slug(dataset)
+        return proposal.hasPrefix(prefix) ? proposal : "\(prefix)-\(proposal)"
     }
 
     /// A task-id-safe form of a dataset name.
