@@ -130,7 +130,7 @@ struct GenerateCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         var generator = TaskGenerator(
-            author: setup.author, assertions: .assertions(setup.checks), review: .review(setup.checks),
+            author: setup.author, assertions: .assertions(setup.checks, unvalidated: designer == .llm), review: .review(setup.checks),
             validator: ExecutionValidator(python: setup.checks, venv: ProjectPaths.resolve(venv), resources: resources,
                                           trajectories: reports.appending(path: "agent.sqlite").path, policy: setup.validatorPolicy),
             publisher: Publisher(tasksFolder: ProjectPaths.resolve(out), register: registrar.map { registrar in { @Sendable url in try registrar.register(url) } }),

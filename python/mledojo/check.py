@@ -62,7 +62,11 @@ def _resolve_quietly(rep: Report, task_dir: Path, data_dir: Path):
         return None
 
 
-def check_task(task_dir: Path) -> dict:
+UNVALIDATED_HELP = ("the task has not been through execution validation yet (the generator's assertions): "
+                    "reference_scores need no measured baseline or best_known")
+
+
+def check_task(task_dir: Path, unvalidated: bool = False) -> dict:
     task_dir = Path(task_dir).resolve()
     rep = Report(task_dir)
     layout = layout_of(task_dir)
@@ -83,7 +87,7 @@ def check_task(task_dir: Path) -> dict:
         except (OSError, ValueError) as exc:
             rep.add("task_json", False, f"unreadable task.json: {exc}")
         if isinstance(meta, dict) and meta:
-            check_manifest(rep, task_dir, meta)
+            check_manifest(rep, task_dir, meta, unvalidated=unvalidated)
         else:
             meta = {}
     if (task_dir / "info" / "task_metadata.json").is_file():
@@ -133,7 +137,8 @@ def render(results) -> str:
 
 
 def main(argv=None) -> int:
-    return named_checks_cli.main(argv, "python -m mledojo.check", __doc__.splitlines()[0], check_task, "checks", 22, "pass")
+    return named_checks_cli.main(argv, "python -m mledojo.check", __doc__.splitlines()[0], check_task, "checks", 22, "pass",
+                                 flags=(("--unvalidated", UNVALIDATED_HELP),))
 
 
 if __name__ == "__main__":

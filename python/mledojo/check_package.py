@@ -2,6 +2,7 @@
 schema, task_metadata.json, raw checksums, the metric class and its direction, leaderboards and
 reference scores. Each adds one named result to a ``Report``."""
 
+import copy
 import inspect
 from pathlib import Path
 
@@ -39,10 +40,15 @@ def check_files(rep, task_dir: Path, layout: str, resolved):
             else f"{layout} layout, {how}; required files present")
 
 
-def check_manifest(rep, task_dir: Path, meta: dict):
-    """task.json against protocol/schemas/task.json (root and publishable) and the raw files' sha256."""
+def check_manifest(rep, task_dir: Path, meta: dict, unvalidated: bool = False):
+    """task.json against protocol/schemas/task.json (root and publishable) and the raw files' sha256.
+    ``unvalidated``: before execution validation, reference_scores need no measured baseline or best_known."""
     schema = task_schema()
-    problems = schema_problems(meta, schema) + schema_problems(meta, schema["$defs"]["publishable"])
+    publishable = copy.deepcopy(schema["$defs"]["publishable"])
+    if unvalidated:
+        measured = publishable["properties"]["reference_scores"]
+        measured["required"] = [k for k in measured["required"] if k not in ("baseline", "best_known")]
+    problems = schema_problems(meta, schema) + schema_problems(meta, publishable)
     if meta.get("id") not in (None, task_dir.name):
         problems.append(f"id {meta.get('id')!r} differs from the folder name {task_dir.name!r}")
     rep.add("task_json", not problems, "; ".join(problems) or "matches protocol/schemas/task.json (publishable)")

@@ -26,10 +26,13 @@ def refused(task, key: str) -> dict:
             key: [{"name": "untrusted_code", "ok": False, "detail": untrusted_refusal(task)}]}
 
 
-def main(argv, prog: str, description: str, per_task, key: str, width: int, summary: str) -> int:
-    """Runs ``per_task`` on every task folder the arguments name (task code's prints go to stderr)."""
+def main(argv, prog: str, description: str, per_task, key: str, width: int, summary: str, flags=()) -> int:
+    """Runs ``per_task`` on every task folder the arguments name (task code's prints go to stderr).
+    ``flags``: extra ``(--name, help)`` switches, passed to ``per_task`` as keyword arguments."""
     ap = argparse.ArgumentParser(prog=prog, description=description)
     ap.add_argument("--json", action="store_true", help="print a JSON report")
+    for flag, text in flags:
+        ap.add_argument(flag, action="store_true", help=text)
     ap.add_argument("--untrusted", action="store_true", help=UNTRUSTED_HELP)
     ap.add_argument("paths", nargs="+", help="task folders, or folders containing task folders")
     args = ap.parse_args(argv)
@@ -39,6 +42,7 @@ def main(argv, prog: str, description: str, per_task, key: str, width: int, summ
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with contextlib.redirect_stdout(sys.stderr):  # metric and prepare code must not garble the report
-        results = [per_task(t) if args.untrusted or not untrusted_code(t) else refused(t, key) for t in tasks]
+        options = {flag.lstrip("-").replace("-", "_"): getattr(args, flag.lstrip("-").replace("-", "_")) for flag, _ in flags}
+        results = [per_task(t, **options) if args.untrusted or not untrusted_code(t) else refused(t, key) for t in tasks]
     print(json.dumps({"tasks": results}, indent=1) if args.json else render(results, key, width, summary))
     return 0 if all(t["ok"] for t in results) else 1

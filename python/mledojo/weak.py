@@ -35,7 +35,7 @@ submissions with the task's own metric, through the very function the server gra
   the answers in ``data/private`` are never read to build it (:func:`weak_submission`).
 
 Output: ``{"random": float|null, "weak": float|null, "how": str, "errors": [str, ...]}`` (plus
-``"metric"``, ``"task_dir"`` and ``"perfect"``: the answers graded against themselves, never written), as JSON with ``--json``, else one line. With ``--write`` the
+``"metric"`` and ``"task_dir"``), as JSON with ``--json``, else one line. With ``--write`` the
 keys ``random`` and ``weak`` are added to task.json's ``reference_scores`` only where absent —
 existing values are never overwritten — and what was added is appended to its ``how``; other keys
 are kept, and the file is replaced atomically (a temporary file renamed over it). A folder without
@@ -322,8 +322,7 @@ def grade_file(task_dir, submission) -> float:
 def compute(task_dir) -> dict:
     """{"task_dir", "metric", "random", "weak", "how", "errors"} for a prepared task folder."""
     task_dir = Path(task_dir).resolve()
-    result = {"task_dir": str(task_dir), "metric": None, "random": None, "weak": None, "perfect": None, "how": "",
-              "errors": []}
+    result = {"task_dir": str(task_dir), "metric": None, "random": None, "weak": None, "how": "", "errors": []}
     errors, how = result["errors"], []
     if not task_dir.is_dir():
         errors.append(f"task folder not found: {task_dir}")
@@ -356,10 +355,6 @@ def compute(task_dir) -> dict:
         errors.append(f"weak: {who}: {exc}")
     except Exception as exc:  # a table pandas cannot handle must still give a report
         errors.append(f"weak: cannot build the constant prediction: {type(exc).__name__}: {exc}")
-    # The answers graded against themselves: the best score the metric gives (the generator's stand-in
-    # for best_known until a baseline does better). Informational: never an error, never written.
-    with contextlib.suppress(WeakError):
-        result["perfect"] = grade_file(task_dir, task_dir / ANSWERS)
     result["how"] = HOW_SEPARATOR.join(how)
     return result
 

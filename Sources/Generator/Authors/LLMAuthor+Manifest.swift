@@ -5,8 +5,8 @@ import Wire
 /// After each Designer or Refactor attempt the generator completes what it knows better than the agent:
 /// the dataset's provenance (a sha256 of every raw file, the license line of its README), then — in the
 /// sandbox, since it runs the package's own code — prepare, and the random and weak reference scores
-/// (`mledojo.weak`). Until execution validation measures the baseline, the weak score stands in for it
-/// and the answers' own score for the best known, and `how` says so. Nothing here fails the attempt: what
+/// (`mledojo.weak`). The baseline and best known are left to execution validation, which measures them
+/// (the assertions before it run `--unvalidated`, which does not ask for them). Nothing here fails the attempt: what
 /// could not be completed is noted, and the assertions that follow judge the package (a prepare that
 /// fails, references that cannot be graded, a task.json without them) and send their defects back.
 extension LLMAuthor {
@@ -31,37 +31,14 @@ extension LLMAuthor {
                 return [Defect(stage: stage, check: "prepare", message: "prepare failed: \(prepared.stdout.suffix(600))\(prepared.stderrTail)")]
             }
             let (outcome, report) = try await python.runJSON("weak", ["--write", "--json", folder.path], writable: [folder], timeoutSeconds: 900)
-            guard outcome.status == 0, let report else {
+            guard outcome.status == 0, report != nil else {
                 let errors = report?["errors"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "; ") ?? outcome.stderrTail
                 return [Defect(stage: stage, check: "reference_scores", message: "the random and weak references cannot be graded: \(errors)")]
             }
-            return provisionalReferences(report, manifestFile: manifestFile, stage: stage)
+            return []
         } catch {
             return [Defect(stage: stage, check: "sandbox", message: "cannot run the package's code in the sandbox: \(error)")]
         }
-    }
-
-    /// Fills `baseline` (the weak score) and `best_known` (the answers' own score) where absent.
-    private func provisionalReferences(_ report: JSONValue, manifestFile: URL, stage: GenerationStage) -> [Defect] {
-        guard var fields = (try? JSONValue.decode(Data(contentsOf: manifestFile)))?.objectValue else {
-            return [Defect(stage: stage, check: "task_json", message: "task.json is not a JSON object after mledojo.weak")]
-        }
-        var references = fields["reference_scores"]?.objectValue ?? [:]
-        var notes: [String] = []
-        if references["baseline"] == nil, let weak = references["weak"] ?? report["weak"], weak.numberValue != nil {
-            references["baseline"] = weak
-            notes.append("baseline: the weak reference until execution validation measures one")
-        }
-        if references["best_known"] == nil, let perfect = report["perfect"], perfect.numberValue != nil {
-            references["best_known"] = perfect
-            notes.append("best_known: the answers graded against themselves until a baseline does better")
-        }
-        if !notes.isEmpty {
-            let how = references["how"]?.stringValue.map { $0 + "; " } ?? ""
-            references["how"] = .string(how + notes.joined(separator: "; "))
-        }
-        fields["reference_scores"] = .object(references)
-        return Self.save(.object(fields), to: manifestFile, stage: stage).map { [$0] } ?? []
     }
 
     static func save(_ manifest: JSONValue, to file: URL, stage: GenerationStage) -> Defect? {
@@ -73,7 +50,7 @@ extension LLMAuthor {
 
     /// sha256 of each file under raw/, keyed `raw/<name>` (coreutils' sha256sum: Foundation on Linux has no hash).
     static func rawDigests(_ raw: URL) async -> [String: JSONValue] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: raw.path))?.filter { !$0.hasPrefix(".") }.sorted() ?? []
+        let names = Self.regularFiles(in: raw)
         guard !names.isEmpty, let outcome = try? await ChildProcess.run(
             executable: "/usr/bin/sha256sum", arguments: ["--"] + names, environment: ["PATH=/usr/bin:/bin"], workingDirectory: raw.path,
             limits: ProcessLimits(wallClockSeconds: 300)), outcome.exitCode == 0 else { return [:] }
@@ -88,13 +65,23 @@ extension LLMAuthor {
 
     /// The first line of a README in raw/ that names a license.
     static func licenseLine(_ raw: URL) -> String? {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: raw.path)) ?? []
-        for name in names where name.lowercased().hasPrefix("readme") {
+        for name in Self.regularFiles(in: raw) where name.lowercased().hasPrefix("readme") {
             let text = (try? String(contentsOf: raw.appending(path: name), encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first(where: { $0.lowercased().contains("licen") }) {
                 return line.trimmingCharacters(in: .whitespaces)
             }
         }
         return nil
+    }
+
+    /// The plain files of a folder written in the sandbox, never a symbolic link (which the host, reading it
+    /// here, would follow out of the package).
+    static func regularFiles(in folder: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { name in
+            !name.hasPrefix(".")
+                && (try? FileManager.default.attributesOfItem(atPath: folder.appending(path: name).path)[.type] as? FileAttributeType)
+                    == .typeRegular
+        }.sorted()
     }
 }

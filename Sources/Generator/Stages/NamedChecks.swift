@@ -10,14 +10,19 @@ public struct NamedChecks: Sendable {
     public let module: String
     /// `checks` or `probes`.
     public let listKey: String
+    /// Arguments added to every run (`--unvalidated`).
+    public var options: [String] = []
 
-    public static func assertions(_ python: PythonModule) -> NamedChecks { NamedChecks(python: python, module: "check", listKey: "checks") }
+    /// `unvalidated`: before execution validation has measured the baseline (a package an LLM wrote).
+    public static func assertions(_ python: PythonModule, unvalidated: Bool = false) -> NamedChecks {
+        NamedChecks(python: python, module: "check", listKey: "checks", options: unvalidated ? ["--unvalidated"] : [])
+    }
     public static func review(_ python: PythonModule) -> NamedChecks { NamedChecks(python: python, module: "review", listKey: "probes") }
 
     public func run(_ folder: URL, as stage: GenerationStage) async -> StageResult {
         let outcome: PythonModule.Outcome
         let report: JSONValue?
-        do { (outcome, report) = try await python.runJSON(module, ["--json", folder.path], writable: [folder], timeoutSeconds: 900) } catch {
+        do { (outcome, report) = try await python.runJSON(module, ["--json"] + options + [folder.path], writable: [folder], timeoutSeconds: 900) } catch {
             return .failed(stage, "\(module)_start", "cannot run mledojo.\(module): \(error)")
         }
         guard let task = report?["tasks"]?.arrayValue?.first, let checks = task[listKey]?.arrayValue else {
