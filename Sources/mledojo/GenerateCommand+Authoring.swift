@@ -24,15 +24,7 @@ extension GenerateCommand {
                              validatorPolicy: policy, sandboxed: false)
         }
         let venvURL = ProjectPaths.resolve(venv)
-        let sandbox: Sandbox
-        if unsafeNoSandbox {
-            sandbox = Sandbox(mode: .unsafeNoSandbox, bubblewrap: bubblewrap, setpriv: nil, pythonEnvironment: venvURL,
-                              workerDirectory: python.runtime)
-        } else {
-            (sandbox, _) = try await Sandbox.probed(bubblewrap: bubblewrap, python: python.python.path, pythonEnvironment: venvURL,
-                                                    workerDirectory: python.runtime)
-        }
-        let shell = SandboxedCommand(sandbox: sandbox)
+        let shell = try await sandboxOptions.commands(venv: venvURL, runtime: python.runtime)
         let client = try OpenAIChatClient(endpoint: try endpoint.endpoint())
         let settings = ToolAgent.Settings(format: agentFormat, toolChoice: ToolChoice(option: toolChoice) ?? .required, maxSteps: agentSteps,
                                           secondsLimit: agentTimeLimit, prices: try? endpoint.priceTable(resources))

@@ -79,10 +79,8 @@ struct GenerateCommand: AsyncParsableCommand {
     var refactorAttempts = 3
     @Flag(inversion: .prefixedNo, help: "With --designer llm: the Reviewer judges each candidate after the leakage probes.")
     var llmReview = true
-    @Option(help: "bubblewrap, which runs the LLM-written code.")
-    var bubblewrap = "/usr/bin/bwrap"
-    @Flag(help: "Run LLM-written code without the sandbox (a host where bubblewrap cannot work; never with a model you do not trust).")
-    var unsafeNoSandbox = false
+    @OptionGroup(title: "The sandbox of LLM-written code")
+    var sandboxOptions: SandboxOptions
 
     func validate() throws {
         guard !datasets.isEmpty else { throw ValidationError("name at least one --dataset") }

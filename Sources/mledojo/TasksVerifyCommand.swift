@@ -15,7 +15,9 @@ struct TasksVerifyCommand: AsyncParsableCommand {
             recomputable from the features, near-duplicates across the split), then execution validation: the \
             baseline agent plays the task in a private server and must beat the random sample submission and the \
             weak reference by the metric's margin. Prints a verdict per stage with every defect (--json for a \
-            report). Only the folder's prepared data/ is written. Exits 1 when any task fails.
+            report). Only the folder's prepared data/ is written. Exits 1 when any task fails. The folders' code \
+            (prepare, metric) runs in the bubblewrap sandbox, since a package may come from an LLM, and a task \
+            an LLM wrote (task.json generated.designer "llm") is graded by the server's sandboxed grader.
             """)
 
     @Argument(help: "Task folders.")
@@ -26,6 +28,8 @@ struct TasksVerifyCommand: AsyncParsableCommand {
     var venv = ".venv"
     @Option(help: "Folder holding the trusted `mledojo` Python package.")
     var runtime = "python"
+    @OptionGroup(title: "The sandbox of the folders' code")
+    var sandboxOptions: SandboxOptions
 
     func validate() throws {
         guard !folders.isEmpty else { throw ValidationError("name at least one task folder") }
@@ -35,9 +39,13 @@ struct TasksVerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let python = PythonModule(python: ProjectPaths.resolve(venv).appending(path: "bin/python"), runtime: ProjectPaths.resolve(runtime))
+        let host = PythonModule(python: ProjectPaths.resolve(venv).appending(path: "bin/python"), runtime: ProjectPaths.resolve(runtime))
+        let python: PythonModule
         let resources: AgentResources
-        do { resources = try AgentResources.locate() } catch {
+        do {
+            python = host.confined(by: try await sandboxOptions.commands(venv: ProjectPaths.resolve(venv), runtime: host.runtime))
+            resources = try AgentResources.locate()
+        } catch {
             Console.error("mledojo tasks verify: \(error)")
             throw ExitCode(2)
         }
