@@ -31,6 +31,15 @@ public struct CandidateReport: Sendable {
         stages.first { $0.stage == .assertionsPre }.map { $0.attempt == 1 && $0.outcome == "passed" } ?? false
     }
 
+    /// The Refactor's first attempt carried the candidate through execution validation (nil when no
+    /// Refactor ran: the built-in designer's packages need none).
+    public var refactorFirstPass: Bool? {
+        let refactors = stages.filter { $0.stage == .refactor && $0.outcome != "skipped" }
+        guard !refactors.isEmpty else { return nil }
+        let validated = stages.contains { $0.stage == .executionValidation && $0.outcome == "passed" }
+        return refactors.count == 1 && validated
+    }
+
     public var json: JSONValue {
         [
             "id": .string(id), "dataset": .string(dataset), "objective": .string(objective), "metric": .string(metric),

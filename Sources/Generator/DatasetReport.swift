@@ -45,6 +45,17 @@ public struct GenerationSummary: Sendable {
     public var designFirstPassRate: Double? {
         candidates.isEmpty ? nil : Double(candidates.filter(\.designFirstPass).count) / Double(candidates.count)
     }
+    /// Of the candidates a Refactor worked on, the share its first attempt carried through validation.
+    public var refactorFirstPassRate: Double? {
+        let refactored = candidates.compactMap(\.refactorFirstPass)
+        return refactored.isEmpty ? nil : Double(refactored.filter { $0 }.count) / Double(refactored.count)
+    }
+    public var agents: AgentStatistics { AgentStatistics(datasets) }
+    /// LLM dollars per verified task (nil without agents, a price for every run, or a verified task).
+    public var costPerVerifiedTask: Double? {
+        guard !agents.isEmpty, let cost = agents.costUSD, !verified.isEmpty else { return nil }
+        return cost / Double(verified.count)
+    }
 
     public var json: JSONValue {
         [
@@ -53,7 +64,9 @@ public struct GenerationSummary: Sendable {
             "seconds_per_verified_task": .number(secondsPerVerifiedTask.map { ($0 * 10).rounded() / 10 }),
             "wall_seconds": .number((wallSeconds * 10).rounded() / 10),
             "objectives": .array(objectives.sorted().map { .string($0) }), "metrics": .array(metrics.sorted().map { .string($0) }),
-            "design_first_pass_rate": .number(designFirstPassRate),
+            "design_first_pass_rate": .number(designFirstPassRate), "refactor_first_pass_rate": .number(refactorFirstPassRate),
+            "agents": agents.json, "tokens": .number(Double(agents.totalTokens)), "cost_usd": .number(agents.costUSD),
+            "cost_per_verified_task": .number(costPerVerifiedTask),
             "per_dataset": .array(datasets.map(\.json)),
         ]
     }
@@ -81,6 +94,15 @@ public struct GenerationSummary: Sendable {
                 + "(\(objectives.sorted().joined(separator: ", "))); \(metrics.count) metrics (\(metrics.sorted().joined(separator: ", "))).",
             "Wall time \(String(format: "%.1f", wallSeconds)) s: \(secondsPerVerifiedTask.map { String(format: "%.1f", $0) } ?? "-") s per verified task, validation included.",
         ]
+        if !agents.isEmpty {
+            func rate(_ value: Double?) -> String { value.map { String(format: "%.0f %%", $0 * 100) } ?? "-" }
+            lines += [""] + agents.markdown + [
+                "",
+                "Designer first-pass rate \(rate(designFirstPassRate)); Refactor first-pass rate \(rate(refactorFirstPassRate)); "
+                    + "\(agents.totalTokens) tokens; \(agents.costUSD.map { String(format: "$%.4f", $0) } ?? "cost unknown (a model without a price)")"
+                    + "\(costPerVerifiedTask.map { String(format: ", $%.4f per verified task", $0) } ?? "").",
+            ]
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -154,6 +154,11 @@ struct GenerateCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
             try Data(summary.json.encodedString().utf8).write(to: reports.appending(path: "report.json"))
             try Data((summary.markdown + "\n").utf8).write(to: reports.appending(path: "report.md"))
+            for dataset in results {  // and one report per dataset, as MLE-Smith's are
+                let own = GenerationSummary(datasets: [dataset], wallSeconds: dataset.seconds)
+                try Data(own.json.encodedString().utf8).write(to: reports.appending(path: "\(dataset.dataset).json"))
+                try Data((own.markdown + "\n").utf8).write(to: reports.appending(path: "\(dataset.dataset).md"))
+            }
         } catch {
             Console.error("mledojo generate: cannot write the report into \(reports.path): \(error)")
         }

@@ -120,3 +120,18 @@ def test_the_published_task_is_marked_llm_made_registered_and_listed(generated):
     with generated["server"].client() as client:
         listed = {t["id"]: t for t in client.list_tasks()}
     assert listed[TASK]["ready"] is True
+
+
+def test_the_reports_count_agents_tokens_and_first_pass_rates(generated):
+    summary = generated["summary"]
+    assert summary["design_first_pass_rate"] == 0 and summary["refactor_first_pass_rate"] == 0  # both needed a retry
+    agents = summary["agents"]
+    assert {role: agents[role]["runs"] for role in agents} == {"brainstormer": 1, "designer": 2, "refactor": 2, "reviewer": 2}
+    assert agents["designer"]["steps"]["max"] >= agents["designer"]["steps"]["min"] >= 2
+    assert summary["tokens"] == sum(a["prompt_tokens"] + a["completion_tokens"] for a in agents.values()) > 0
+    report = generated["workdir"] / "report"
+    per_dataset = json.loads((report / "hpc_jobs.json").read_text())
+    assert per_dataset["verified"] == 1 and per_dataset["agents"]["designer"]["runs"] == 2
+    markdown = (report / "hpc_jobs.md").read_text()
+    assert "| designer | 2 | 2 |" in markdown and "Refactor first-pass rate 0 %" in markdown
+
