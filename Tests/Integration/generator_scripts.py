@@ -153,4 +153,19 @@ def routes(dataset_path: str) -> dict:
                "issues": [{"severity": "minor", "file": "description.txt", "evidence": "Predict each job's class",
                            "message": "could say how rare the L class is"}]}
     reviewer = [call("read_file", path="description.txt"), call("finish", **verdict)] * 2
-    return {"routes": {"Brainstormer": brainstormer, "Designer": designer, "Refactor": refactor, "Reviewer": reviewer}}
+    # --validator llm: the ReAct agent plays each execution validation (its system prompt says it
+    # competes); a random forest on the served data, then finish. On the noisy labels of Refactor's
+    # first package it cannot beat the random submission; on the mended one it does.
+    validator = [call("request_info", info_type="data_path"), call("execute_code", code=SOLUTION), call("finish")] * 2
+    return {"routes": {"Brainstormer": brainstormer, "Designer": designer, "Refactor": refactor, "Reviewer": reviewer,
+                       "competing on the task": validator}}
+
+
+SOLUTION = """import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+train, test = pd.read_csv('/data/train.csv'), pd.read_csv('/data/test.csv')
+features = pd.get_dummies(train.drop(columns=['id', 'class']))
+tested = pd.get_dummies(test.drop(columns=['id'])).reindex(columns=features.columns, fill_value=0)
+model = RandomForestClassifier(n_estimators=100, random_state=0).fit(features, train['class'])
+pd.DataFrame({'id': test['id'], 'class': model.predict(tested)}).to_csv('submission.csv', index=False)
+"""

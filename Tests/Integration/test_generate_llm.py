@@ -2,8 +2,9 @@
 point 3 and the acceptance's scripted-LLM test): the Brainstormer, Designer, Refactor and Reviewer talk
 real HTTP with function calls, their tools and the packages' code run in the bubblewrap sandbox, a
 planted defect in the Designer's first package sends it back from the assertions, a planted defect in
-the Refactor's first package sends it back from execution validation, and the mended task is published
-and registered into a running server. Every agent run and turn is in SQLite.
+the Refactor's first package sends it back from execution validation — played by the ReAct agent on the
+same endpoint (``--validator llm``) — and the mended task is published and registered into a running
+server. Every agent run and turn is in SQLite.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def generated(server_factory, tmp_path_factory):
             [str(BIN), "generate", "--designer", "llm", "--model", "scripted-gpt", "--base-url", endpoint.base_url,
              "--dataset", str(table), "--max-candidates", "1", "--out", str(tasks_dir),
              "--register", f"ipc://{srv.db.parent / 'admin.sock'}", "--json", "--db", str(workdir / "generate.sqlite"),
-             "--report-dir", str(workdir / "report"), "--work-dir", str(workdir / "work"), "--agent-steps", "12"],
+             "--report-dir", str(workdir / "report"), "--work-dir", str(workdir / "work"), "--agent-steps", "12",
+             "--validator", "llm"],
             cwd=REPO, capture_output=True, text=True, timeout=1200)
         requests = endpoint.requests()
     finally:
@@ -134,4 +136,13 @@ def test_the_reports_count_agents_tokens_and_first_pass_rates(generated):
     assert per_dataset["verified"] == 1 and per_dataset["agents"]["designer"]["runs"] == 2
     markdown = (report / "hpc_jobs.md").read_text()
     assert "| designer | 2 | 2 |" in markdown and "Refactor first-pass rate 0 %" in markdown
+
+
+def test_the_react_agent_played_execution_validation_over_the_endpoint(generated):
+    played = [r["body"] for r in generated["requests"]
+              if r["body"]["messages"][0]["content"].startswith("You are an expert machine-learning engineer")]
+    tools = {t["function"]["name"] for t in played[0]["tools"]}
+    assert {"request_info", "execute_code", "finish"} <= tools
+    episodes = [r for r in played if len(r["messages"]) <= 2]
+    assert len(episodes) == 2  # one episode per execution validation: the noisy package's, the mended one's
 
