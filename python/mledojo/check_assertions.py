@@ -5,9 +5,12 @@ named result added to a ``Report``:
   row: the same values in every column train.csv and test.csv share (the id excepted) and, when
   train has the target, the same label. A feature row shared with a different label is a natural
   collision (two identical diamonds sold at different prices), reported but not failed; the
-  review's near_duplicates probe bounds how many there may be.
-- test_classes_in_train: for classification-like answers, every answer class occurs in train's
-  target column (when train has the column).
+  review's near_duplicates probe bounds how many there may be. When train.csv has none of the
+  answers' columns (it names the target differently), labels cannot be compared: shared feature rows
+  are reported, not failed.
+- test_classes_in_train: for class-label answers (a shared-library metric's ``kind`` says so; else
+  classification-like values), every answer class occurs in train's target column (when train has
+  the column). A metric that grades counts or numbers is not asked.
 - sample_matches_answers: the sample submission has the answers' columns, in order, and as many rows.
 - validate_rejects_malformed: validate_submission accepts the sample and raises on each malformed
   copy of it (MALFORMED_KINDS).
@@ -49,7 +52,7 @@ def check_assertions(rep, data: Path, answer, sample, metric):
         rep.add("split_disjoint", False, "; ".join(problems))
     else:
         _guarded(rep, "split_disjoint", check_split_disjoint, rep, train, test, answer, train_file, test_file)
-    _guarded(rep, "test_classes_in_train", check_test_classes, rep, train, answer)
+    _guarded(rep, "test_classes_in_train", check_test_classes, rep, train, answer, metric)
     _guarded(rep, "sample_matches_answers", check_sample_matches, rep, sample, answer)
     _guarded(rep, "validate_rejects_malformed", check_validation, rep, metric, sample, answer)
     _guarded(rep, "file_names_no_label", check_file_names, rep, public, answer)
@@ -86,8 +89,10 @@ def check_split_disjoint(rep, train, test, answer, train_file, test_file):
         return
     train_keys, test_keys = row_keys([train, test], features)
     collisions = np.isin(test_keys, train_keys)
-    copies = collisions
-    labelled = targets and id_column in test.columns
+    labelled = bool(targets) and id_column in test.columns
+    # Without a label to compare (train.csv names the target differently from the answers), a shared
+    # feature row proves no copy: it is reported, and the review's near_duplicates probe bounds it.
+    copies = collisions if labelled else np.zeros(len(test_keys), dtype=bool)
     if labelled and collisions.any():
         truth = test[[id_column]].astype(str).merge(
             answer.assign(**{id_column: answer[id_column].astype(str)}).drop_duplicates(id_column),
@@ -98,23 +103,30 @@ def check_split_disjoint(rep, train, test, answer, train_file, test_file):
         copies = np.isin(test_full, train_full)
     if copies.any():
         example = test[id_column].iloc[int(np.argmax(copies))] if id_column in test.columns else int(np.argmax(copies))
-        what = "features and label" if labelled else "feature values"
+        what = "features and label"
         problems.append(f"{int(copies.sum())} of {len(test)} test row(s) repeat a train row's {what} "
                         f"over {len(features)} shared column(s) (e.g. id {example})")
     detail = "; ".join(problems)
     if not problems:
         detail = f"ids disjoint; no test row repeats a train row over {len(features)} shared column(s)"
-        if collisions.any():
+        if collisions.any() and labelled:
             detail += (f" with its label ({int(collisions.sum())} share the feature values with a "
                        f"different label)")
+        elif collisions.any():
+            detail += (f" that can be compared ({int(collisions.sum())} share a train row's feature values; "
+                       f"train.csv has none of the answers' columns to compare labels)")
     rep.add("split_disjoint", not problems, detail)
 
 
-def check_test_classes(rep, train, answer):
+def check_test_classes(rep, train, answer, metric=None):
     if train is None:
         rep.add("test_classes_in_train", True, "not run: no train.csv in public/")
         return
-    columns = [c for c in answer.columns[1:] if is_classification(answer[c])]
+    kind = getattr(metric, "kind", None)  # a shared-library metric says what its values are
+    if isinstance(kind, str) and kind != "label":
+        rep.add("test_classes_in_train", True, f"not run: the metric grades {kind} values, not class labels")
+        return
+    columns = [c for c in answer.columns[1:] if kind == "label" or is_classification(answer[c])]
     if not columns:
         rep.add("test_classes_in_train", True, "not run: the answers are not class labels")
         return
