@@ -27,12 +27,8 @@ struct AgentRunCommand: AsyncParsableCommand {
     var server: String?
     @Option(help: "Who plays: llm (a model over an OpenAI-compatible endpoint) or baseline (no model).")
     var policy: PolicyOption = .baseline
-    @Option(help: "Model name sent to the endpoint (llm policy).")
-    var model: String?
-    @Option(help: "Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1 (llm policy).")
-    var baseURL: String?
-    @Option(help: "Name of the environment variable holding the API key (none: no Authorization header).")
-    var apiKeyEnv: String?
+    @OptionGroup(title: "The model (--policy llm)")
+    var endpoint: ModelEndpointOptions
     @Option(help: "Steps per episode.")
     var maxSteps = 10
     @Option(help: "Episode wall clock in seconds (model time included).")
@@ -43,22 +39,12 @@ struct AgentRunCommand: AsyncParsableCommand {
     var maxTokens = 300_000
     @Option(help: "The model's context window in tokens (older observations are shortened to fit).")
     var contextTokens = 32_000
-    @Option(help: "max_tokens of each model reply.")
-    var maxReplyTokens = 4096
-    @Option(help: "Sampling temperature.")
-    var temperature = 0.2
-    @Option(help: "Seconds one HTTP attempt to the model may take.")
-    var requestTimeout = 120.0
-    @Option(help: "HTTP attempts per model call (429, 5xx and network errors are retried with exponential backoff).")
-    var maxAttempts = 4
     @Option(help: "How the model writes its action: fenced (a ```json block in text, MLE-Dojo's format), json (JSON mode: the reply is the action object) or tools (function calling, one tool per action).")
     var actionFormat: ActionFormat = .fenced
     @Option(help: "tool_choice of the tools format: required, auto (llama-cpp-python's chatml-function-calling), or function:NAME.")
     var toolChoice = "required"
     @Flag(help: "With --action-format json: send the action's JSON Schema as response_format.schema (llama-cpp-python), so decoding is held to a valid action.")
     var actionSchema = false
-    @Option(help: "Price table (JSON, per million tokens) instead of the bundled one.")
-    var prices: String?
     @Option(help: "Number of independent runs.")
     var runs = 1
     @Flag(help: "Print one JSON object at the end instead of the text summary (progress lines go to stderr).")
@@ -78,8 +64,8 @@ struct AgentRunCommand: AsyncParsableCommand {
             throw ValidationError("--tool-choice must be required, auto or function:NAME (got '\(toolChoice)')")
         }
         if policy == .llm {
-            guard model?.isEmpty == false else { throw ValidationError("--policy llm needs --model") }
-            guard baseURL?.isEmpty == false else { throw ValidationError("--policy llm needs --base-url") }
+            guard endpoint.model?.isEmpty == false else { throw ValidationError("--policy llm needs --model") }
+            guard endpoint.baseURL?.isEmpty == false else { throw ValidationError("--policy llm needs --base-url") }
         }
     }
 
@@ -165,17 +151,13 @@ struct AgentRunCommand: AsyncParsableCommand {
         let limits = EpisodeLimits(maxSteps: maxSteps, timeLimitSeconds: timeLimit, execTimeoutSeconds: execTimeout, maxTokens: maxTokens,
                                    contextTokens: contextTokens)
         try limits.validate()
-        let table = try prices.map { path throws(PriceTableError) in try PriceTable.load(path: ProjectPaths.resolve(path).path) }
+        let table = try endpoint.prices.map { path throws(PriceTableError) in try PriceTable.load(path: ProjectPaths.resolve(path).path) }
         switch policy {
         case .baseline:
             return AgentSettings(task: task, policy: .baseline, limits: limits, serverDescription: serverDescription, prices: table)
         case .llm:
-            let key = try apiKeyEnv.map { name throws(LLMError) in try APIKey.fromEnvironment(name) }
-            let endpoint = ChatEndpoint(
-                baseURL: baseURL ?? "", model: model ?? "", apiKey: key, temperature: temperature, maxReplyTokens: maxReplyTokens,
-                requestTimeoutSeconds: requestTimeout, retry: RetryPolicy(maxAttempts: maxAttempts), actionFormat: actionFormat,
-                toolChoice: ToolChoice(option: toolChoice) ?? .required, sendsActionSchema: actionSchema)
-            try endpoint.validate()
+            let endpoint = try self.endpoint.endpoint(actionFormat: actionFormat, toolChoice: ToolChoice(option: toolChoice) ?? .required,
+                                                      sendsActionSchema: actionSchema)
             return AgentSettings(task: task, policy: .llm(endpoint), limits: limits, serverDescription: serverDescription, prices: table)
         }
     }
