@@ -14,11 +14,14 @@ public struct ValidationAgent: Sendable {
     let playing: Playing
     /// Called after every turn.
     public var progress: @Sendable (StepProgress) -> Void = { _ in }
+    /// Called with every finished turn, after it is stored.
+    public var onTurn: @Sendable (TurnRecord) async -> Void = { _ in }
 
     public init(env: EnvClient, settings: AgentSettings, store: TrajectoryStore?, resources: AgentResources) throws(AgentError) {
         try settings.limits.validate()
         switch settings.policy {
         case .baseline: playing = .baseline
+        case .sample: playing = .sample
         case .llm(let endpoint):
             do { playing = .llm(try OpenAIChatClient(endpoint: endpoint)) } catch { throw .model(error) }
         }
@@ -72,13 +75,16 @@ public struct ValidationAgent: Sendable {
                                       started: started, storageProblems)
         }
 
-        report.random = await RandomReferenceProbe.measure(env: env, task: listing.id, scripts: scripts)
+        report.random = await RandomReferenceProbe.measure(env: env, task: listing.id, scripts: scripts, gradesSample: settings.measuresRandom)
         var runner = EpisodeRunner(env: env, policy: makePolicy(), prompts: prompts, limits: settings.limits)
         runner.progress = progress
+        runner.scoreSplit = settings.scoreSplit
         let store = self.store
         let problems = StorageProblems()
+        let onTurn = self.onTurn
         runner.onTurn = { turn in
             do { try await store?.recordTurn(runID: runID, turn) } catch { await problems.add("\(error)") }
+            await onTurn(turn)
         }
         let episode = await runner.run(task: listing)
         storageProblems += await problems.all
@@ -109,11 +115,13 @@ public struct ValidationAgent: Sendable {
     enum Playing: Sendable {
         case baseline
         case llm(OpenAIChatClient)
+        case sample
     }
 
     private func makePolicy() -> any AgentPolicy {
         switch playing {
         case .baseline: BaselinePolicy(scripts: scripts)
+        case .sample: SampleSubmissionPolicy(scripts: scripts)
         case .llm(let client): LLMPolicy(client: client, prompts: prompts, prices: prices, maxRepairs: settings.limits.maxRepairs)
         }
     }

@@ -18,6 +18,8 @@ struct AgentCommand: AsyncParsableCommand {
 enum PolicyOption: String, ExpressibleByArgument, CaseIterable {
     case baseline
     case llm
+    /// Submits the task's sample submission as is (the random reference as a player).
+    case sample
 }
 
 extension ActionFormat: ExpressibleByArgument {}

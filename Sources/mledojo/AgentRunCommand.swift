@@ -25,7 +25,7 @@ struct AgentRunCommand: AsyncParsableCommand {
     var task: String
     @Option(help: "Endpoint of a running server (tcp:// or ipc://). Default: start one in this process.")
     var server: String?
-    @Option(help: "Who plays: llm (a model over an OpenAI-compatible endpoint) or baseline (no model).")
+    @Option(help: "Who plays: llm (a model over an OpenAI-compatible endpoint), baseline (no model) or sample (submits the sample submission as is).")
     var policy: PolicyOption = .baseline
     @OptionGroup(title: "The model (--policy llm)")
     var endpoint: ModelEndpointOptions
@@ -155,6 +155,8 @@ struct AgentRunCommand: AsyncParsableCommand {
         switch policy {
         case .baseline:
             return AgentSettings(task: task, policy: .baseline, limits: limits, serverDescription: serverDescription, prices: table)
+        case .sample:
+            return AgentSettings(task: task, policy: .sample, limits: limits, serverDescription: serverDescription, prices: table)
         case .llm:
             let endpoint = try self.endpoint.endpoint(actionFormat: actionFormat, toolChoice: ToolChoice(option: toolChoice) ?? .required,
                                                       sendsActionSchema: actionSchema)

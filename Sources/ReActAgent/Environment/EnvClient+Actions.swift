@@ -19,8 +19,10 @@ extension EnvClient {
     }
 
     /// `reset`: a new session on `task` with the given budget; returns the session id and the first observation.
-    public func reset(task: String, budget: Budget) async throws(EnvClientError) -> (session: String, observation: ObservationView) {
-        let result = try await call(.reset, params: ["task": .string(task), "budget": budget.json], timeoutSeconds: Self.quickTimeoutSeconds)
+    public func reset(task: String, budget: Budget, scoreSplit: ScoreSplit? = nil) async throws(EnvClientError) -> (session: String, observation: ObservationView) {
+        var params: [String: JSONValue] = ["task": .string(task), "budget": budget.json]
+        if let scoreSplit { params["score_split"] = .string(scoreSplit.rawValue) }
+        let result = try await call(.reset, params: params, timeoutSeconds: Self.quickTimeoutSeconds)
         guard let session = result["session"]?.stringValue, let observation = result["observation"] else {
             throw .malformedReply("reset without 'session' or 'observation'")
         }

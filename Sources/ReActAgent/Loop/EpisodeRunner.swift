@@ -13,6 +13,8 @@ public struct EpisodeRunner: Sendable {
     public var progress: @Sendable (StepProgress) -> Void = { _ in }
     /// Called with every finished turn, in order (to store it at once).
     public var onTurn: @Sendable (TurnRecord) async -> Void = { _ in }
+    /// The split in-episode scores use (sent with `reset`).
+    public var scoreSplit: ScoreSplit = .public
 
     public init(env: EnvClient, policy: any AgentPolicy, prompts: PromptLibrary, limits: EpisodeLimits) {
         self.env = env
@@ -36,7 +38,7 @@ public struct EpisodeRunner: Sendable {
         do {
             result.systemPrompt = try prompts.systemPrompt(facts)
             let budget = Budget(maxSteps: limits.maxSteps, timeLimitSeconds: limits.timeLimitSeconds, execTimeoutSeconds: limits.execTimeoutSeconds)
-            let reset = try await env.reset(task: task.id, budget: budget)
+            let reset = try await env.reset(task: task.id, budget: budget, scoreSplit: scoreSplit)
             session = reset.session
             result.session = session
             let machine = EpisodeMachine(limits: limits, higherIsBetter: task.higherIsBetter)

@@ -2,8 +2,9 @@ import Wire
 
 /// Measures the random reference in a probe session of its own (two steps: the metric info, then a
 /// run that copies sample_submission.csv to submission.csv), so the policy's budget is untouched.
+/// Without `gradesSample` it only reads the reference scores.
 public enum RandomReferenceProbe {
-    public static func measure(env: EnvClient, task: String, scripts: SolutionScripts) async -> RandomReference {
+    public static func measure(env: EnvClient, task: String, scripts: SolutionScripts, gradesSample: Bool = true) async -> RandomReference {
         var reference = RandomReference()
         let session: String
         do {
@@ -19,6 +20,10 @@ public enum RandomReferenceProbe {
                 reference.higherIsBetter = content["higher_is_better"]?.boolValue
                 reference.reference = content["reference_scores"]?["random"]?.numberValue
                 reference.bestKnown = content["reference_scores"]?["best_known"]?.numberValue
+            }
+            guard gradesSample else {
+                _ = try? await env.close(session: session)
+                return reference
             }
             let code = try scripts.randomReferenceScript()
             let run = try await env.step(session: session, action: .executeCode, params: ["code": .string(code)], execTimeoutSeconds: 120)
