@@ -39,13 +39,16 @@ let package = Package(
         .target(
             name: "ReActAgent", dependencies: ["Wire", "ZeroMQ", "SQLite", "HTTPClient"],
             resources: [.copy("Resources")]),
+        // `mledojo eval run`: models × tasks × runs played by the ReAct agent into the results database
+        // (protocol/evaluation.md), which `python -m mledojo.evaluation` reads.
+        .target(name: "Evaluation", dependencies: ["Wire", "ReActAgent", "SQLite"]),
         // The MLE-Smith task generator.
         .target(name: "Generator", dependencies: ["Wire", "Env", "ReActAgent", "SQLite"]),
 
         .executableTarget(
             name: "mledojo",
             dependencies: [
-                "Env", "ReActAgent", "Generator", "ZeroMQ",
+                "Env", "ReActAgent", "Generator", "Evaluation", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "EnvTesting"]),
         .testTarget(name: "EnvTests", dependencies: ["Env", "Wire", "EnvTesting", "ZeroMQ"]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "Env", "EnvTesting", "SQLite"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ReActAgent", "Env", "EnvTesting", "SQLite"]),
         .testTarget(name: "ReActAgentTests", dependencies: ["ReActAgent", "HTTPClient", "Env", "EnvTesting", "SQLite"]),
     ],
     swiftLanguageModes: [.v6]
