@@ -68,6 +68,14 @@ def test_baseline_run_is_solvable_and_exports_valid_trajectories(mledojo, tmp_pa
     assert lines[0]["verdict"] == "solvable" and lines[0]["actions"].count("execute_code") >= 2
 
 
+def test_sample_policy_submits_the_sample_and_is_not_solvable(mledojo, tmp_path):
+    done = run_agent(mledojo, "--task", TASK, "--policy", "sample", "--json", "--db", str(tmp_path / "agent.sqlite"))
+    assert done.returncode == 1, done.stderr[-3000:]
+    run = json.loads(done.stdout)["runs"][0]
+    assert run["policy"] == "sample" and run["steps_used"] == 2 and run["end_reason"] == "finished"
+    assert run["verdict"] == "not_solvable" and abs(run["best_score"] - run["random"]["score"]) < 1e-9
+
+
 def test_llm_run_survives_faults_and_never_stores_the_key(mledojo, tmp_path, scripted):
     endpoint = scripted([
         {"status": 429, "body": json.dumps({"error": {"message": "slow down"}}), "headers": {"Retry-After": "0"}},

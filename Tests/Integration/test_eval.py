@@ -23,6 +23,9 @@ from itest_support import BIN, REPO
 sys.path.insert(0, str(REPO / "Tests" / "Agent"))
 from agent_support import ScriptedEndpoint  # noqa: E402
 
+sys.path.insert(0, str(REPO / "scripts"))
+from demo_eval import WEAK_TURN  # noqa: E402  (one execute_code with a constant prediction, then finish)
+
 # Lower is better on the first two (RMSE of log values), higher on the third (ROC AUC): a constant
 # prediction beats the sample's random draws on all three, and the baseline beats the constant.
 TASKS = ["ames-house-prices", "credit-default", "diamonds-price"]
@@ -33,29 +36,6 @@ pytestmark = [
     pytest.mark.skipif(not PREPARED, reason="bundled tasks not prepared (python -m mledojo.prepare tasks)"),
     pytest.mark.skipif(not Path("/usr/bin/bwrap").exists(), reason="the server needs bubblewrap"),
 ]
-
-# The weak model's code: the train mode for label columns, the median for numeric ones (a target
-# absent from train.csv takes the sample column's median or mode), written from the task's files.
-CONSTANT = """
-import pandas as pd
-sample = pd.read_csv('/data/sample_submission.csv')
-train = pd.read_csv('/data/train.csv')
-out = sample.copy()
-for col in sample.columns[1:]:
-    source = train[col] if col in train.columns else sample[col]
-    if pd.api.types.is_numeric_dtype(source):
-        out[col] = float(source.median())
-    else:
-        out[col] = source.mode().iloc[0]
-out.to_csv('submission.csv', index=False)
-print('constant prediction for', list(sample.columns[1:]))
-"""
-WEAK_TURN = [
-    {"tool_calls": [{"name": "execute_code", "arguments": {"code": CONSTANT}}], "content": "A constant prediction.",
-     "usage": {"prompt_tokens": 1200, "completion_tokens": 150}},
-    {"tool_calls": [{"name": "finish", "arguments": {}}], "content": "Done.", "usage": {"prompt_tokens": 1500, "completion_tokens": 10}},
-]
-
 
 def eval_cli(*args, timeout=900, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN), "eval", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, **kwargs)

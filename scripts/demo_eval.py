@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Evaluates three players on bundled tasks and prints their Elo table.
+
+    scripts/demo_eval.py [--bin .build/release/mledojo] [--tasks ames-house-prices,credit-default,diamonds-price]
+                         [--runs 2] [--max-steps 8] [--db PATH] [--bootstrap 200]
+
+The players: ``base`` (the agent's baseline policy), ``sample`` (submits the sample submission as is)
+and ``weak``, a scripted model behind Tests/Agent/scripted_llm_server.py (a loopback
+OpenAI-compatible server) that makes one ``execute_code`` call with a constant prediction — the train
+mode for label columns, the median for numeric ones — then finishes. Runs ``mledojo eval run`` (an
+in-process server; results in --db, a temporary file by default) and ``mledojo eval elo``. Exits with
+eval run's status when it is not 0, else elo's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTED_SERVER = REPO / "Tests" / "Agent" / "scripted_llm_server.py"
+TASKS = "ames-house-prices,credit-default,diamonds-price"
+
+CONSTANT_CODE = """
+import pandas as pd
+sample = pd.read_csv('/data/sample_submission.csv')
+train = pd.read_csv('/data/train.csv')
+out = sample.copy()
+for col in sample.columns[1:]:
+    source = train[col] if col in train.columns else sample[col]
+    if pd.api.types.is_numeric_dtype(source):
+        out[col] = float(source.median())
+    else:
+        out[col] = source.mode().iloc[0]
+out.to_csv('submission.csv', index=False)
+print('constant prediction for', list(sample.columns[1:]))
+"""
+
+# One weak run: a tool call running the constant prediction, then finish (the server answers finish
+# once the script is used up).
+WEAK_TURN = [
+    {"tool_calls": [{"name": "execute_code", "arguments": {"code": CONSTANT_CODE}}], "content": "A constant prediction.",
+     "usage": {"prompt_tokens": 1200, "completion_tokens": 150}},
+    {"tool_calls": [{"name": "finish", "arguments": {}}], "content": "Done.", "usage": {"prompt_tokens": 1500, "completion_tokens": 10}},
+]
+
+
+def weak_script(runs: int) -> list:
+    """The script for `runs` weak runs played one at a time (each takes one pair), with spares."""
+    return WEAK_TURN * (runs + 4)
+
+
+def start_scripted(folder: Path, entries: list) -> tuple[subprocess.Popen, str]:
+    (folder / "script.json").write_text(json.dumps(entries))
+    port_file = folder / "port"
+    proc = subprocess.Popen([sys.executable, str(SCRIPTED_SERVER), "--script", str(folder / "script.json"),
+                             "--port-file", str(port_file)])
+    deadline = time.monotonic() + 10
+    while not port_file.exists():
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise SystemExit("the scripted model server did not start")
+        time.sleep(0.02)
+    return proc, f"http://127.0.0.1:{port_file.read_text()}/v1"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--bin", default=str(REPO / ".build" / "debug" / "mledojo"))
+    p.add_argument("--tasks", default=TASKS)
+    p.add_argument("--runs", type=int, default=2)
+    p.add_argument("--max-steps", type=int, default=8)
+    p.add_argument("--db", help="results database (default: a temporary file)")
+    p.add_argument("--bootstrap", type=int, default=200)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="mledojo-eval-demo-") as tmp:
+        folder = Path(tmp)
+        db = args.db or str(folder / "eval.sqlite")
+        tasks = [t for t in args.tasks.split(",") if t]
+        proc, url = start_scripted(folder, weak_script(len(tasks) * args.runs))
+        try:
+            run = subprocess.run([args.bin, "eval", "run", "--models", "base=baseline", "sample=sample",
+                                  f"weak={url},model=weak,format=tools", "--tasks", args.tasks, "--runs", str(args.runs),
+                                  "--max-steps", str(args.max_steps), "--db", db], cwd=REPO)
+        finally:
+            proc.kill()
+            proc.wait()
+        if run.returncode != 0:
+            return run.returncode
+        print()
+        return subprocess.run([args.bin, "eval", "elo", "--db", db, "--bootstrap", str(args.bootstrap)], cwd=REPO).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
