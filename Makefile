@@ -40,6 +40,8 @@ demo: prepare build-release
 	$(PY) scripts/demo.py --server .build/release/mledojo
 	$(PY) scripts/demo_agents.py --bin .build/release/mledojo
 	$(PY) scripts/demo_generate.py --bin .build/release/mledojo
+	$(PY) scripts/demo_eval.py --bin .build/release/mledojo --runs 1 --report var/eval-report \
+		--generate Tests/Fixtures/excerpts/chicago_taxi.csv Tests/Fixtures/excerpts/co2_weekly.csv
 
 # The generator's benchmark: every table of ../shared/datasets, seconds per verified task.
 bench-generate: prepare build-release

@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
-"""Evaluates three players on bundled tasks and prints their Elo table.
+"""Evaluates three players on bundled tasks (and generated ones) and prints their Elo table.
 
     scripts/demo_eval.py [--bin .build/release/mledojo] [--tasks ames-house-prices,credit-default,diamonds-price]
-                         [--runs 2] [--max-steps 8] [--db PATH] [--bootstrap 200]
+                         [--generate TABLE ...] [--runs 2] [--max-steps 8] [--db PATH] [--bootstrap 200]
+                         [--report DIR]
+
+With --generate, ``mledojo generate`` first turns each table (a CSV file or folder) into verified
+tasks beside links to the bundled ones, and the evaluation covers both; the Elo table is then also
+printed per source (the bundled tasks' ``mledojo``, the generated tasks' ``generated``), and the two
+columns' agreement, as MLE-Smith compares its Dojo and Smith sets. --report writes ``mledojo eval
+report`` (Markdown, JSON, SVG and PNG figures) into DIR.
 
 The players: ``base`` (the agent's baseline policy), ``sample`` (submits the sample submission as is)
 and ``weak``, a scripted model behind Tests/Agent/scripted_llm_server.py (a loopback
@@ -77,23 +84,59 @@ def main() -> int:
     p.add_argument("--max-steps", type=int, default=8)
     p.add_argument("--db", help="results database (default: a temporary file)")
     p.add_argument("--bootstrap", type=int, default=200)
+    p.add_argument("--generate", nargs="*", default=[], help="tables to generate tasks from first (CSV files or folders)")
+    p.add_argument("--report", help="write `mledojo eval report` into this folder")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="mledojo-eval-demo-") as tmp:
         folder = Path(tmp)
         db = args.db or str(folder / "eval.sqlite")
         tasks = [t for t in args.tasks.split(",") if t]
+        tasks_dir = REPO / "tasks"
+        if args.generate:
+            tasks_dir = folder / "tasks"
+            tasks_dir.mkdir()
+            for task in tasks:
+                (tasks_dir / task).symlink_to(REPO / "tasks" / task)
+            generated = generate(args.bin, args.generate, tasks_dir, folder)
+            if not generated:
+                print("no task was generated: evaluating the bundled tasks only", flush=True)
+            tasks += generated
         proc, url = start_scripted(folder, weak_script(len(tasks) * args.runs))
         try:
             run = subprocess.run([args.bin, "eval", "run", "--models", "base=baseline", "sample=sample",
-                                  f"weak={url},model=weak,format=tools", "--tasks", args.tasks, "--runs", str(args.runs),
-                                  "--max-steps", str(args.max_steps), "--db", db], cwd=REPO)
+                                  f"weak={url},model=weak,format=tools", "--tasks", ",".join(tasks), "--runs", str(args.runs),
+                                  "--max-steps", str(args.max_steps), "--db", db, "--tasks-dir", str(tasks_dir)], cwd=REPO)
         finally:
             proc.kill()
             proc.wait()
         if run.returncode != 0:
             return run.returncode
         print()
-        return subprocess.run([args.bin, "eval", "elo", "--db", db, "--bootstrap", str(args.bootstrap)], cwd=REPO).returncode
+        elo = [args.bin, "eval", "elo", "--db", db, "--bootstrap", str(args.bootstrap)]
+        status = subprocess.run(elo, cwd=REPO).returncode
+        if status == 0 and args.generate and len(tasks) > len(args.tasks.split(",")):
+            print("\nPer source (bundled `mledojo` tasks against `generated` ones), and how the columns agree:", flush=True)
+            status = subprocess.run(elo + ["--by", "source"], cwd=REPO).returncode
+            if status == 0:
+                subprocess.run([args.bin, "eval", "agreement", "--db", db, "--by", "source"], cwd=REPO)
+        if status == 0 and args.report:
+            status = subprocess.run([args.bin, "eval", "report", "--db", db, "--out", args.report], cwd=REPO).returncode
+            print(f"report: {args.report}/report.md (figures beside it)", flush=True)
+        return status
+
+
+def generate(binary: str, tables: list, tasks_dir: Path, folder: Path) -> list:
+    """Verified task ids `mledojo generate` published into tasks_dir from `tables` (one candidate each)."""
+    command = [binary, "generate", "--max-candidates", "1", "--out", str(tasks_dir), "--json",
+               "--db", str(folder / "generate.sqlite"), "--report-dir", str(folder / "generate-report"),
+               "--work-dir", str(folder / "work"), "--dataset", *tables]
+    print("$ mledojo generate --max-candidates 1 --dataset " + " ".join(Path(t).name for t in tables), flush=True)
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    if done.returncode not in (0, 1):
+        sys.stderr.write(done.stderr[-2000:])
+        return []
+    summary = json.loads(done.stdout)
+    return [c["id"] for d in summary["per_dataset"] for c in d["candidates"] if c["verified"]]
 
 
 if __name__ == "__main__":

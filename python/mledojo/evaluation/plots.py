@@ -67,7 +67,7 @@ def plot_elo(result, base) -> list[Path]:
     ax.set_xlabel("Elo rating (Bradley–Terry, base 10, scale 400, mean 1000)")
     ax.set_ylabel("model (rank)")
     boot = f", {result.bootstrap} bootstrap resamples" if result.bootstrap else ""
-    ax.set_title(f"Elo — task set '{result.name}' ({result.tasks} tasks{boot})")
+    ax.set_title(f"Elo — task set '{result.name}' ({result.tasks} task{'' if result.tasks == 1 else 's'}{boot})")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return _save(fig, base)

@@ -109,7 +109,7 @@ def agreement_markdown(agr: dict) -> list[str]:
 
 def elo_markdown(d: dict) -> list[str]:
     """One Elo set as a markdown table."""
-    lines = [f"### Set `{d['set']}` ({d['tasks']} tasks)", ""]
+    lines = [f"### Set `{d['set']}` ({d['tasks']} task{'' if d['tasks'] == 1 else 's'})", ""]
     if d["models"] and "low" in d["models"][0]:
         lines += [f"| rank | model | Elo | {int(d['level'] * 100)} % interval | rank interval | games |",
                   "|---|---|---|---|---|---|"]
