@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Evaluates three players on bundled tasks (and generated ones) and prints their Elo table.
+"""Evaluates four players on bundled tasks (and generated ones) and prints their Elo table.
 
     scripts/demo_eval.py [--bin .build/release/mledojo] [--tasks ames-house-prices,credit-default,diamonds-price]
                          [--generate TABLE ...] [--runs 2] [--max-steps 8] [--db PATH] [--bootstrap 200]
@@ -12,9 +12,10 @@ columns' agreement, as MLE-Smith compares its Dojo and Smith sets. --report writ
 report`` (Markdown, JSON, SVG and PNG figures) into DIR.
 
 The players: ``base`` (the agent's baseline policy), ``sample`` (submits the sample submission as is)
-and ``weak``, a scripted model behind Tests/Agent/scripted_llm_server.py (a loopback
-OpenAI-compatible server) that makes one ``execute_code`` call with a constant prediction — the train
-mode for label columns, the median for numeric ones — then finishes. Runs ``mledojo eval run`` (an
+and two scripted models, each behind Tests/Agent/scripted_llm_server.py (a loopback OpenAI-compatible
+server): ``weak`` makes one ``execute_code`` call with a constant prediction — the train mode for
+label columns, the median for numeric ones — and ``strong`` one with gradient boosting on the served
+features; then each finishes. Runs ``mledojo eval run`` (an
 in-process server; results in --db, a temporary file by default) and ``mledojo eval elo``. Exits with
 eval run's status when it is not 0, else elo's.
 """
@@ -48,12 +49,45 @@ out.to_csv('submission.csv', index=False)
 print('constant prediction for', list(sample.columns[1:]))
 """
 
+STRONG_CODE = """
+import numpy as np, pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+sample = pd.read_csv('/data/sample_submission.csv')
+train, test = pd.read_csv('/data/train.csv'), pd.read_csv('/data/test.csv')
+key = sample.columns[0]
+def frame(table):
+    x = table.drop(columns=[c for c in table.columns if c == key or c not in test.columns])
+    return pd.get_dummies(x, dtype=float)
+x_train = frame(train)
+x_test = frame(test).reindex(columns=x_train.columns, fill_value=0.0)
+out = pd.DataFrame({key: test[key]})
+for col in sample.columns[1:]:
+    if col in train.columns and pd.api.types.is_numeric_dtype(train[col]) and train[col].nunique() > 20:
+        out[col] = HistGradientBoostingRegressor(random_state=0).fit(x_train, train[col]).predict(x_test)
+    elif col in train.columns:
+        out[col] = HistGradientBoostingClassifier(random_state=0).fit(x_train, train[col].astype(str)).predict(x_test)
+    else:  # a probability of a class named by the column, held in a train column
+        label = next(c for c in train.columns if c not in test.columns and col in set(train[c].astype(str)))
+        model = HistGradientBoostingClassifier(random_state=0).fit(x_train, train[label].astype(str))
+        out[col] = model.predict_proba(x_test)[:, list(model.classes_).index(col)]
+out.to_csv('submission.csv', index=False)
+print('gradient boosting for', list(sample.columns[1:]))
+"""
+
 # One weak run: a tool call running the constant prediction, then finish (the server answers finish
 # once the script is used up).
 WEAK_TURN = [
     {"tool_calls": [{"name": "execute_code", "arguments": {"code": CONSTANT_CODE}}], "content": "A constant prediction.",
      "usage": {"prompt_tokens": 1200, "completion_tokens": 150}},
     {"tool_calls": [{"name": "finish", "arguments": {}}], "content": "Done.", "usage": {"prompt_tokens": 1500, "completion_tokens": 10}},
+]
+
+
+# One strong run: gradient boosting on the served data, then finish.
+STRONG_TURN = [
+    {"tool_calls": [{"name": "execute_code", "arguments": {"code": STRONG_CODE}}], "content": "Gradient boosting.",
+     "usage": {"prompt_tokens": 1400, "completion_tokens": 420}},
+    {"tool_calls": [{"name": "finish", "arguments": {}}], "content": "Done.", "usage": {"prompt_tokens": 1900, "completion_tokens": 10}},
 ]
 
 
@@ -101,14 +135,19 @@ def main() -> int:
             if not generated:
                 print("no task was generated: evaluating the bundled tasks only", flush=True)
             tasks += generated
-        proc, url = start_scripted(folder, weak_script(len(tasks) * args.runs))
+        (folder / "weak").mkdir()
+        (folder / "strong").mkdir()
+        weak, weak_url = start_scripted(folder / "weak", weak_script(len(tasks) * args.runs))
+        strong, strong_url = start_scripted(folder / "strong", STRONG_TURN * (len(tasks) * args.runs + 4))
         try:
             run = subprocess.run([args.bin, "eval", "run", "--models", "base=baseline", "sample=sample",
-                                  f"weak={url},model=weak,format=tools", "--tasks", ",".join(tasks), "--runs", str(args.runs),
+                                  f"weak={weak_url},model=weak,format=tools", f"strong={strong_url},model=strong,format=tools",
+                                  "--tasks", ",".join(tasks), "--runs", str(args.runs),
                                   "--max-steps", str(args.max_steps), "--db", db, "--tasks-dir", str(tasks_dir)], cwd=REPO)
         finally:
-            proc.kill()
-            proc.wait()
+            for proc in (weak, strong):
+                proc.kill()
+                proc.wait()
         if run.returncode != 0:
             return run.returncode
         print()
@@ -120,7 +159,8 @@ def main() -> int:
             if status == 0:
                 subprocess.run([args.bin, "eval", "agreement", "--db", db, "--by", "source"], cwd=REPO)
         if status == 0 and args.report:
-            status = subprocess.run([args.bin, "eval", "report", "--db", db, "--out", args.report], cwd=REPO).returncode
+            by = ["--by", "source"] if len(tasks) > len(args.tasks.split(",")) else []
+            status = subprocess.run([args.bin, "eval", "report", "--db", db, "--out", args.report, *by], cwd=REPO).returncode
             print(f"report: {args.report}/report.md (figures beside it)", flush=True)
         return status
 

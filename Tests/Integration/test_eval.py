@@ -172,7 +172,7 @@ def test_a_killed_evaluation_resumes_where_it_stopped(weak, tmp_path):
 
 def test_bundled_and_generated_tasks_rank_in_strength_order_with_a_report(tmp_path):
     """The acceptance run: `scripts/demo_eval.py --generate` (what `make demo` runs) generates a task from
-    a committed excerpt, evaluates the three players on it and on the bundled tasks, and writes the report:
+    a committed excerpt, evaluates the four players on it and on the bundled tasks, and writes the report:
     the generated task is in the results with its source, the Elo order over both is the strength order,
     and the per-source columns can be compared."""
     db, report = tmp_path / "eval.sqlite", tmp_path / "report"
@@ -184,9 +184,11 @@ def test_bundled_and_generated_tasks_rank_in_strength_order_with_a_report(tmp_pa
     sources = dict(rows(db, "SELECT DISTINCT task, task_source FROM eval_runs"))
     generated = [task for task, source in sources.items() if source == "generated"]
     assert generated and {sources[t] for t in TASKS} == {"mledojo"}, sources
-    assert rows(db, "SELECT COUNT(*) FROM eval_runs WHERE status = 'finished'")[0][0] == 3 * len(sources)
+    assert rows(db, "SELECT COUNT(*) FROM eval_runs WHERE status = 'finished'")[0][0] == 4 * len(sources)
     elo = eval_cli("elo", "--db", str(db), "--bootstrap", "100", "--json")
     table = json.loads(elo.stdout)["sets"]["all"]
-    assert [row["model"] for row in table["models"]] == ["base", "weak", "sample"] and table["tasks"] == len(sources)
+    # The strength order: the baseline policy, gradient boosting, a constant, the sample's random draws.
+    assert [row["model"] for row in table["models"]] == ["base", "strong", "weak", "sample"] and table["tasks"] == len(sources)
     assert "Set `generated`" in done.stdout and "generated–mledojo" in done.stdout  # per source, and their agreement
     assert (report / "report.md").is_file() and (report / "elo_all.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (report / "scatter_generated_vs_mledojo.svg").is_file()  # the agreement scatter with the identity line
