@@ -29,7 +29,7 @@ test-swift: prepare build
 	$(SWIFT) test
 
 test-python: prepare build setup-llm
-	MLEDOJO_REQUIRE_LLM=1 MLEDOJO_BIN=$(CURDIR)/.build/debug/mledojo $(PY) -m pytest -q Tests/Python Tests/Integration Tests/Agent
+	MLEDOJO_REQUIRE_LLM=1 MLEDOJO_BIN=$(CURDIR)/.build/debug/mledojo $(PY) -m pytest -q Tests/Python Tests/Integration Tests/Agent Tests/Client
 
 test: test-swift test-python
 

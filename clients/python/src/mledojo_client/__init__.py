@@ -1,0 +1,36 @@
+"""mledojo-client: the Python client of the mledojo protocol v1 (protocol/protocol.md).
+
+- :class:`Client` / :class:`Session`: synchronous, one DEALER socket (pyzmq only).
+- :class:`AsyncClient` / :class:`AsyncSession`: asyncio, one DEALER socket multiplexing any
+  number of sessions, replies matched by request id.
+- :mod:`mledojo_client.gym`: a Gymnasium env registered as ``mledojo/MLEDojo-v1`` (extra
+  ``[gym]``).
+- One exception class per protocol error code, all :class:`ProtocolError` with ``.code``.
+
+Error codes, action names and info types are read from the protocol's JSON Schemas (see
+:mod:`mledojo_client._protocol`): ``ERROR_CODES``, ``ACTIONS``, ``SESSION_ACTIONS``,
+``INFO_TYPES``.
+"""
+
+from __future__ import annotations
+
+from ._protocol import ACTIONS, ERROR_CODES, INFO_TYPES, PROTOCOL_SOURCE, SESSION_ACTIONS
+from .aio import AsyncClient, AsyncSession
+from .client import DEFAULT_ENDPOINT, PROTOCOL_VERSION, Client, Session
+from .errors import (ERROR_CLASSES, BadRequestError, BudgetExhaustedError, BusyError,
+                     ClientClosedError, ForbiddenError, FrameTooLargeError, InternalError,
+                     NoSuchSessionError, NoSuchTaskError, ProtocolError, RequestTimeoutError,
+                     ServerTimeoutError, SessionClosedError, UnknownActionError,
+                     UnsupportedVersionError, error_class)
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "Client", "Session", "AsyncClient", "AsyncSession",
+    "PROTOCOL_VERSION", "DEFAULT_ENDPOINT",
+    "ERROR_CODES", "ACTIONS", "SESSION_ACTIONS", "INFO_TYPES", "PROTOCOL_SOURCE",
+    "ProtocolError", "BadRequestError", "UnsupportedVersionError", "UnknownActionError",
+    "NoSuchTaskError", "NoSuchSessionError", "SessionClosedError", "BudgetExhaustedError",
+    "ServerTimeoutError", "BusyError", "FrameTooLargeError", "ForbiddenError", "InternalError",
+    "RequestTimeoutError", "ClientClosedError", "ERROR_CLASSES", "error_class",
+]
