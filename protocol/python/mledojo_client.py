@@ -177,8 +177,10 @@ class Client:
         return self.request("list_tasks")["tasks"]
 
     def reset(self, task: str, budget: Optional[dict] = None, score_split: Optional[str] = None,
-              reward_mode: Optional[str] = None) -> "Session":
-        """Start an episode on ``task``; returns a :class:`Session`."""
+              reward_mode: Optional[str] = None, invalid_penalty: Optional[float] = None) -> "Session":
+        """Start an episode on ``task``; returns a :class:`Session`. ``reward_mode`` is one of
+        schemas/reset.params.json's (protocol.md section 5); ``invalid_penalty`` (0 to 1) is what a
+        submission the grader refuses costs."""
         params: Dict[str, Any] = {"task": task}
         if budget is not None:
             params["budget"] = budget
@@ -186,6 +188,8 @@ class Client:
             params["score_split"] = score_split
         if reward_mode is not None:
             params["reward_mode"] = reward_mode
+        if invalid_penalty is not None:
+            params["invalid_penalty"] = invalid_penalty
         result = self.request("reset", **params)
         return Session(self, result["session"], result["task"], result["observation"])
 
