@@ -24,8 +24,9 @@ SESSION_ACTIONS = frozenset(ACTIONS[3:])
 STEP_ACTIONS = frozenset({"request_info", "validate_code", "execute_code", "evaluate"})
 INFO_TYPES = ("overview", "sample_submission", "data_structure", "data_path", "output_path",
               "name", "metadata", "metric", "budget", "all")
-ENUMS = {"score_split": ("public", "full"), "reward_mode": ("position", "normalized", "raw", "delta"),
-         "kernel": ("fresh", "persistent")}
+# reset's enums, read from protocol/schemas/reset.params.json (a new reward mode reaches the fuzzer).
+ENUMS = {key: tuple(json.loads((REPO / "protocol" / "schemas" / "reset.params.json").read_text())
+                    ["properties"][key]["enum"]) for key in ("score_split", "reward_mode", "kernel")}
 CODES = ("print(1)", "print(1)", "print(1)", "", "x = 1", "print(1", "print('\\u2028')")
 CONTROL_CHARS = ("\x00", "\x01", "\x07", "\x08", "\t", "\n", "\r", "\x1b", "\x1f", "\x7f",
                  "\x80", "\x85", "\x9f")

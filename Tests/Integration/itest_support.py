@@ -32,6 +32,12 @@ STARTUP_S = 60.0
 INFO_TYPES = ["overview", "sample_submission", "data_structure", "data_path", "output_path",
               "name", "metadata", "metric", "budget", "all"]
 STEP_ACTIONS = ("request_info", "validate_code", "execute_code", "evaluate")
+# The reward modes, read from the one place the protocol lists them (the server's RewardMode is held
+# to the same schema by a Swift test), and what each medal pays under reward_mode "medal"
+# (protocol.md section 5).
+REWARD_MODES = tuple(json.loads((REPO / "protocol" / "schemas" / "reset.params.json").read_text())
+                     ["properties"]["reward_mode"]["enum"])
+MEDAL_REWARDS = {"gold": 1.0, "silver": 0.75, "bronze": 0.5, "above_median": 0.25, "none": 0.0}
 
 RECORDED: list = []  # (action, reply) for every reply seen
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+import statistics
 
 import pytest
-from itest_support import INFO_TYPES, STEP_ACTIONS, TASK_DIRS, error_code
+from itest_support import INFO_TYPES, MEDAL_REWARDS, REPO, REWARD_MODES, STEP_ACTIONS, TASK_DIRS, error_code
 
 from example_agent import solution_code
 
@@ -161,7 +164,7 @@ def test_defaults(client, ready_task):
     assert (b["max_steps"], b["time_limit_s"], b["exec_timeout_s"]) == (50, 3600, 600)
 
 
-@pytest.mark.parametrize("mode", ["position", "normalized", "raw", "delta"])
+@pytest.mark.parametrize("mode", REWARD_MODES)
 def test_reward_modes(client, ready_task, mode):
     task = ready_task["id"]
     s = client.reset(task, reward_mode=mode)
@@ -176,12 +179,132 @@ def test_reward_modes(client, ready_task, mode):
     assert info["reward"] == 0
     sign = 1 if ready_task["higher_is_better"] else -1
     expected = {"position": sub["position_score"], "normalized": sub["normalized_score"],
-                "raw": sign * sub["raw_score"], "delta": max(0.0, sub["normalized_score"])}[mode]
+                "raw": sign * sub["raw_score"], "delta": max(0.0, sub["normalized_score"]),
+                "medal": MEDAL_REWARDS.get(sub["medal"])}[mode]
     assert rewards[0] == pytest.approx(expected, abs=1e-9)
     if mode == "delta":
         assert rewards[1] == 0  # no improvement the second time
     else:
         assert rewards[1] == pytest.approx(expected, abs=1e-9)  # every graded step pays
+    s.close()
+
+
+INVALID_CSV = "not,a\nvalid,submission\n"
+DOJO = REPO / "Tests" / "Fixtures" / "dojo"
+
+
+def answers_csv(folder) -> str:
+    """The true answers in the sample submission's columns: a perfect submission."""
+    sample = (folder / "data" / "public" / "sample_submission.csv").read_text()
+    header = next(csv.reader(io.StringIO(sample)))
+    rows = list(csv.DictReader((folder / "data" / "private" / "test_answer.csv").open()))
+    if not rows or not set(header) <= set(rows[0]):
+        pytest.skip(f"{folder.name}: the answers do not carry the sample submission's columns")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def mle_bench_thresholds(scores, higher_is_better):
+    """MLE-bench's gold/silver/bronze/median thresholds (openai/mle-bench, mlebench/grade_helpers.py),
+    written again here so the server's ladder is checked against an independent copy."""
+    s = sorted(scores, reverse=higher_is_better)
+    n = len(s)
+    if n < 100:
+        places = (max(1, int(n * 0.1)), max(1, int(n * 0.2)), max(1, int(n * 0.4)))
+    elif n < 250:
+        places = (10, max(1, int(n * 0.2)), max(1, int(n * 0.4)))
+    elif n < 1000:
+        places = (10 + int(n * 0.002), 50, 100)
+    else:
+        places = (10 + int(n * 0.002), max(1, int(n * 0.05)), max(1, int(n * 0.1)))
+    return {"gold": s[places[0] - 1], "silver": s[places[1] - 1], "bronze": s[places[2] - 1],
+            "median": statistics.median(s)}
+
+
+def expected_medal(score, ladder, higher_is_better):
+    reaches = (lambda t: score >= t) if higher_is_better else (lambda t: score <= t)
+    for medal in ("gold", "silver", "bronze"):
+        if reaches(ladder[medal]):
+            return medal
+    median = ladder["median"]
+    return "above_median" if (score > median if higher_is_better else score < median) else "none"
+
+
+def play_medal_episode(session, folder, higher_is_better, penalty):
+    """Refused submissions pay -penalty (evaluate and execute_code), a missing one 0, graded ones their
+    medal's reward; the true answers win gold. Returns the metric info's medal_thresholds."""
+    metric = session.request_info("metric")["result"]["info"]["content"]
+    assert metric["reward_mode"] == "medal" and metric["invalid_penalty"] == pytest.approx(penalty)
+    ladder = metric["medal_thresholds"]
+    assert ladder is not None and ladder["rewards"] == MEDAL_REWARDS, metric
+    rewards = []
+
+    obs = session.evaluate(submission=INVALID_CSV)
+    sub = obs["result"]["submission"]
+    assert sub["status"] == "FAILED" and sub["medal"] is None, sub
+    assert obs["reward"] == pytest.approx(-penalty) and obs["reward"] < 0
+    rewards.append(obs["reward"])
+
+    obs = session.execute_code(f"open('submission.csv', 'w').write({INVALID_CSV!r})\n")
+    assert obs["result"]["submission"]["status"] == "FAILED", obs["result"]
+    assert obs["reward"] == pytest.approx(-penalty)
+    rewards.append(obs["reward"])
+
+    obs = session.execute_code("print('no submission')\n")
+    assert obs["result"]["submission"]["status"] == "NOT_FOUND" and obs["reward"] == 0
+    obs = session.validate_code(f"open('submission.csv', 'w').write({INVALID_CSV!r})\n")
+    assert obs["reward"] == 0  # validate_code's format check never pays the penalty
+
+    obs = session.evaluate(submission=(folder / "data" / "public" / "sample_submission.csv").read_text())
+    sub = obs["result"]["submission"]
+    assert sub["status"] == "SUCCESS", sub
+    assert sub["medal"] == expected_medal(sub["raw_score"], ladder, higher_is_better), (sub, ladder)
+    assert obs["reward"] == MEDAL_REWARDS[sub["medal"]]
+    rewards.append(obs["reward"])
+
+    obs = session.evaluate(submission=answers_csv(folder))
+    sub = obs["result"]["submission"]
+    assert sub["status"] == "SUCCESS" and sub["medal"] == "gold", (sub, ladder)
+    assert obs["reward"] == 1.0 and "medal: gold" in obs["feedback"]["base"]["feedback"]
+    rewards.append(obs["reward"])
+
+    final = session.close()["final"]
+    assert final["best_medal"] == "gold"
+    assert final["total_reward"] == pytest.approx(sum(rewards))
+    return ladder
+
+
+def test_medal_mode_with_invalid_penalty(client, ready_task):
+    """A bundled task (no leaderboard): the ladder comes from its reference scores."""
+    task = ready_task["id"]
+    s = client.reset(task, reward_mode="medal", invalid_penalty=0.1)
+    ladder = play_medal_episode(s, TASK_DIRS[task], ready_task["higher_is_better"], 0.1)
+    assert ladder["source"] == "reference_scores" and ladder["teams"] is None
+
+
+def test_medal_mode_on_a_leaderboard(server_factory):
+    """An MLE-Dojo competition folder with leaderboards: MLE-bench's thresholds on its private board."""
+    folder = DOJO / "seattle-weather-dojo"
+    if not (folder / "data/private/test_answer.csv").is_file():
+        pytest.skip("run make prepare first")
+    srv = server_factory(tasks=DOJO)
+    with srv.client() as c:
+        s = c.reset("seattle-weather-dojo", reward_mode="medal", invalid_penalty=0.5)
+        ladder = play_medal_episode(s, folder, True, 0.5)
+    scores = [float(row["score"]) for row in csv.DictReader((folder / "info/private_leaderboard.csv").open())]
+    assert ladder["source"] == "leaderboard" and ladder["board"] == "private" and ladder["teams"] == len(scores)
+    expected = mle_bench_thresholds(scores, True)
+    assert {k: ladder[k] for k in expected} == pytest.approx(expected)
+
+
+def test_invalid_penalty_is_off_by_default(client, ready_task):
+    s = client.reset(ready_task["id"], reward_mode="medal")
+    assert s.request_info("metric")["result"]["info"]["content"]["invalid_penalty"] == 0
+    obs = s.evaluate(submission=INVALID_CSV)
+    assert obs["result"]["submission"]["status"] == "FAILED" and obs["reward"] == 0
     s.close()
 
 

@@ -88,7 +88,9 @@ def test_reset_errors(client, ready_task):
            {"task": task, "budget": {"max_steps": 0}}, {"task": task, "budget": {"max_steps": 2.5}},
            {"task": task, "budget": {"time_limit_s": -1}}, {"task": task, "budget": {"exec_timeout_s": 0}},
            {"task": task, "budget": 10}, {"task": task, "score_split": "private"},
-           {"task": task, "reward_mode": "xyz"}]
+           {"task": task, "reward_mode": "xyz"}, {"task": task, "invalid_penalty": 1.5},
+           {"task": task, "invalid_penalty": -0.1}, {"task": task, "invalid_penalty": "0.1"},
+           {"task": task, "invalid_penalty": True}, {"task": task, "reward_mode": "medal", "invalid_penalty": 2}]
     for params in bad:
         assert error_code(client.call("reset", **params)) == "BAD_REQUEST", params
 

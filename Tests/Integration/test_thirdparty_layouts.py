@@ -8,7 +8,7 @@ info/task_metadata.json, lower is better) and an OpenMLE package with no info/ a
 Covered, per layout: list_tasks lists it ready with the metric's direction; reset works; every
 info type answers, with the overview the package's description and metadata carrying
 reference_scores {random, best_known} as {"value", "source"}; the random reference is the grade
-of the sample submission; every reward mode (position, normalized, raw, delta) pays for a decent
+of the sample submission; every reward mode (schemas/reset.params.json's) pays for a decent
 submission; a malformed submission is a graded failure, not a server error; `tasks check` passes
 on the clean packages (Python module and CLI) and fails the named check on each planted defect.
 
@@ -27,13 +27,12 @@ from pathlib import Path
 
 import pytest
 
-from itest_support import BIN, INFO_TYPES, REPO
+from itest_support import BIN, INFO_TYPES, MEDAL_REWARDS, REPO, REWARD_MODES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Support"))
 import thirdparty_packages as tp  # noqa: E402
 
 LAYOUTS = list(tp.LAYOUTS)
-REWARD_MODES = ["position", "normalized", "raw", "delta"]
 CHECKS_REQUIRED = ["files", "metric_class", "sample_valid", "no_answer_leak", "metric_direction",
                    "description_files", "sample_ids"]
 
@@ -212,6 +211,8 @@ def test_every_reward_mode_pays(tp_client, packages, layout, mode):
     if mode == "raw":
         assert reward != 0
         assert math.isclose(reward, sub["raw_score"] if higher_is_better(layout) else -sub["raw_score"], rel_tol=1e-9)
+    elif mode == "medal":  # a decent submission need not win a medal; it pays what its medal pays
+        assert sub["medal"] in MEDAL_REWARDS and reward == MEDAL_REWARDS[sub["medal"]], sub
     else:
         assert reward > 0, (mode, reward, sub)
 

@@ -17,6 +17,24 @@ struct SessionModeTests {
         #expect(Set(RewardMode.allCases.map(\.rawValue)) == (try schemaEnum("reward_mode")))
     }
 
+    /// The medals the observation schema allows (submission.medal, final.best_medal) are `Medal`'s, plus null.
+    @Test func medalsMatchTheObservationSchema() throws {
+        let url = RepositoryPaths.root.appending(path: "protocol/schemas/observation.json")
+        let schema = try JSONValue.decode(try Data(contentsOf: url))
+        let expected = Set(Medal.allCases.map(\.rawValue) + ["null"])
+        for (definition, key) in [("submission", "medal"), ("final", "best_medal")] {
+            let values = try #require(schema["$defs"]?[definition]?["properties"]?[key]?["enum"]?.arrayValue)
+            #expect(Set(values.map { $0.stringValue ?? ($0.isNull ? "null" : "?") }) == expected, "\(definition).\(key)")
+        }
+    }
+
+    /// invalid_penalty is a number from 0 to 1 in the schema, as the server's InvalidPenalty.range.
+    @Test func invalidPenaltyIsANumberFromZeroToOne() throws {
+        let url = RepositoryPaths.root.appending(path: "protocol/schemas/reset.params.json")
+        let field = try #require(try JSONValue.decode(try Data(contentsOf: url))["properties"]?["invalid_penalty"])
+        #expect(field["type"] == "number" && field["minimum"] == 0 && field["maximum"] == 1)
+    }
+
     @Test func scoreSplitsMatchTheSchema() throws {
         #expect(Set(ScoreSplit.allCases.map(\.rawValue)) == (try schemaEnum("score_split")))
     }

@@ -38,17 +38,24 @@ public struct ScoreCalculator: Sendable {
     public let leaderboards: [String: [Double]]
     public let random: Double?
     public let bestKnown: Double?
+    public let baseline: Double?
+    /// The task's medal thresholds (its leaderboard, else its reference scores); nil when it has neither.
+    public let medalLadder: MedalLadder?
 
     public init(task: CompetitionTask) {
         self.init(higherIsBetter: task.higherIsBetter, leaderboards: task.leaderboards,
-                  random: task.referenceScores.random, bestKnown: task.referenceScores.bestKnown)
+                  random: task.referenceScores.random, bestKnown: task.referenceScores.bestKnown,
+                  baseline: task.referenceScores.baseline)
     }
 
-    public init(higherIsBetter: Bool, leaderboards: [String: [Double]], random: Double?, bestKnown: Double?) {
+    public init(higherIsBetter: Bool, leaderboards: [String: [Double]], random: Double?, bestKnown: Double?, baseline: Double? = nil) {
         self.higherIsBetter = higherIsBetter
         self.leaderboards = leaderboards
         self.random = random
         self.bestKnown = bestKnown
+        self.baseline = baseline
+        medalLadder = MedalLadder.of(leaderboards: leaderboards, higherIsBetter: higherIsBetter, baseline: baseline,
+                                     random: random, bestKnown: bestKnown)
     }
 
     /// The submission's scores, or nil when it is invalid or its in-episode score is not a finite number.
@@ -73,6 +80,9 @@ public struct ScoreCalculator: Sendable {
         return (raw - random) / (bestKnown - random)
     }
 
+    /// The medal a raw score reaches on the task's ladder; nil when the task has no ladder.
+    public func medal(_ raw: Double) -> Medal? { medalLadder?.medal(raw) }
+
     /// True when `candidate` beats `incumbent` in the metric's direction. Non-finite scores never win.
     public func isBetter(_ candidate: Double, than incumbent: Double?) -> Bool {
         guard candidate.isFinite else { return false }
@@ -80,7 +90,7 @@ public struct ScoreCalculator: Sendable {
         return higherIsBetter ? candidate > incumbent : candidate < incumbent
     }
 
-    /// The reward of a graded submission under `mode`, given the best score before it.
+    /// The reward of a graded submission under `mode`, given the best score before it (protocol.md section 5's table).
     public func reward(_ mode: RewardMode, score: SubmissionScore, previousBest: SubmissionScore?) -> Double {
         switch mode {
         case .position: return score.positionOrNormalized ?? 0
@@ -90,6 +100,7 @@ public struct ScoreCalculator: Sendable {
             guard let now = score.normalized ?? score.position else { return 0 }
             let before = previousBest.flatMap { $0.normalized ?? $0.position } ?? 0
             return max(0, now - before)
+        case .medal: return medal(score.raw)?.reward ?? 0
         }
     }
 }

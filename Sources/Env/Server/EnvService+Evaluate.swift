@@ -6,6 +6,8 @@ struct GradedSubmission {
     var summary: String
     var score: SubmissionScore?
     var copy: URL?
+    /// The file was there but refused (status FAILED, not NOT_FOUND): the session's invalid penalty applies.
+    var rejected = false
 }
 
 extension EnvService {
@@ -36,7 +38,7 @@ extension EnvService {
             }
             let graded = try await gradeSubmission(at: source, context: context)
             return StepOutcome(success: graded.score != nil, feedback: graded.summary, result: ["submission": graded.record],
-                               score: graded.score, artifacts: ["submission": graded.copy.map { .string(relative($0)) } ?? .null])
+                               score: graded.score, rejected: graded.rejected, artifacts: ["submission": graded.copy.map { .string(relative($0)) } ?? .null])
         }
     }
 
@@ -61,14 +63,16 @@ extension EnvService {
         guard let score = calculator.score(report, split: split) else {
             return failed("EvaluationError", "the metric returned a value that is not a finite number", split: split, copy: copy)
         }
+        let medal = calculator.medal(score.raw)
         let record: JSONValue = [
             "status": "SUCCESS", "split": .string(split.rawValue), "raw_score": .number(score.raw),
             "position_score": .number(score.positionOrNormalized), "normalized_score": .number(score.normalized),
-            "error_type": .null, "error": .null,
+            "medal": .string(medal?.rawValue), "error_type": .null, "error": .null,
         ]
         var summary = "Submission graded: \(context.task.metricName) = \(score.raw) on the \(split.rawValue) split"
         if let position = score.position { summary += ", position score \(position)" }
         if let normalized = score.normalized { summary += ", normalized score \(normalized)" }
+        if let medal { summary += ", medal: \(medal.rawValue)" }
         return GradedSubmission(record: record, summary: summary + ".", score: score, copy: copy)
     }
 
@@ -89,7 +93,7 @@ extension EnvService {
         }
         let record: JSONValue = [
             "status": "SUCCESS", "split": .string(context.state.scoreSplit.rawValue), "raw_score": .null,
-            "position_score": .null, "normalized_score": .null, "error_type": .null, "error": .null,
+            "position_score": .null, "normalized_score": .null, "medal": .null, "error_type": .null, "error": .null,
         ]
         return GradedSubmission(record: record, summary: "Submission format is valid (validate_code does not score; the file was removed).",
                                 score: nil, copy: copy)
@@ -98,9 +102,9 @@ extension EnvService {
     private func failed(_ errorType: String, _ message: String, split: ScoreSplit, copy: URL?, status: String = "FAILED") -> GradedSubmission {
         let record: JSONValue = [
             "status": .string(status), "split": .string(split.rawValue), "raw_score": .null, "position_score": .null,
-            "normalized_score": .null, "error_type": .string(errorType), "error": .string(message),
+            "normalized_score": .null, "medal": .null, "error_type": .string(errorType), "error": .string(message),
         ]
         return GradedSubmission(record: record, summary: "Submission not accepted: \(errorType): \(message)",
-                                score: nil, copy: copy)
+                                score: nil, copy: copy, rejected: status == "FAILED")
     }
 }

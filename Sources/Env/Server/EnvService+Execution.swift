@@ -49,6 +49,7 @@ extension EnvService {
         let written = SubmissionFile.fingerprint(submissionFile).map { $0 != before } ?? false
         let workspacePath = sandbox.agentWorkspacePath(context.workspace)
         var score: SubmissionScore?
+        var rejected = false
         var success = record.status == "SUCCESS"
         if grading {
             if written {
@@ -56,12 +57,13 @@ extension EnvService {
                 result["submission"] = graded.record
                 feedback.append(graded.summary)
                 score = graded.score
+                rejected = graded.rejected
                 artifacts["submission"] = graded.copy.map { .string(relative($0)) } ?? .null
                 success = success && graded.score != nil
             } else {
                 result["submission"] = [
                     "status": "NOT_FOUND", "split": .string(context.state.scoreSplit.rawValue),
-                    "raw_score": .null, "position_score": .null, "normalized_score": .null,
+                    "raw_score": .null, "position_score": .null, "normalized_score": .null, "medal": .null,
                     "error_type": "SubmissionNotFoundError",
                     "error": .string("this run did not write \(workspacePath)/submission.csv"),
                 ]
@@ -75,7 +77,7 @@ extension EnvService {
             try? FileManager.default.removeItem(at: submissionFile)
         }
         return StepOutcome(success: success, feedback: feedback.joined(separator: "\n"), result: result, score: score,
-                           artifacts: .object(artifacts))
+                           rejected: rejected, artifacts: .object(artifacts))
     }
 
     /// Takes a run slot (BUSY when the server is full), then runs on the session's worker under watch.

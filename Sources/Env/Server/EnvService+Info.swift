@@ -52,10 +52,13 @@ extension EnvService {
                 "submission_file": "submission.csv",
             ]
         case "metric":
+            let ladder = ScoreCalculator(task: task).medalLadder
             return [
                 "name": .string(task.metricName), "higher_is_better": .bool(task.higherIsBetter),
                 "score_split": .string(context.state.scoreSplit.rawValue), "public_fraction": .number(task.publicFraction),
                 "reward_mode": .string(context.state.rewardMode.rawValue),
+                "invalid_penalty": .number(context.state.invalidPenalty),
+                "medal_thresholds": ladder?.json ?? .null,
                 "kernel": context.state.persistentKernel ? "persistent" : "fresh",
                 "position_score": task.leaderboards.isEmpty ? "normalized (no leaderboard)" : "leaderboard position",
                 "reference_scores": [

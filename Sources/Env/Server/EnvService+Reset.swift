@@ -1,7 +1,7 @@
 import Foundation
 
 extension EnvService {
-    /// `reset {task, budget?, score_split?, reward_mode?, kernel?}`: opens a session with its own
+    /// `reset {task, budget?, score_split?, reward_mode?, invalid_penalty?, kernel?}`: opens a session with its own
     /// workspace and starts its warm worker in the background.
     func reset(_ request: Request) async throws -> EncodedReply {
         let task = try task(try request.string("task"))
@@ -12,6 +12,10 @@ extension EnvService {
         let limits = try configuration.runLimits.overridden(by: request.params["budget"])
         let split = try enumParameter(request, "score_split", default: ScoreSplit.public)
         let rewardMode = try enumParameter(request, "reward_mode", default: RewardMode.position)
+        if rewardMode == .medal, ScoreCalculator(task: task).medalLadder == nil {
+            throw EnvError(.badRequest, "reward_mode 'medal' needs a leaderboard or reference scores (best_known and baseline or random); task '\(task.id)' has neither")
+        }
+        let invalidPenalty = try InvalidPenalty.parse(request.params["invalid_penalty"])
         let kernel = try request.optionalString("kernel") ?? "fresh"
         guard kernel == "fresh" || kernel == "persistent" else {
             throw EnvError(.badRequest, "parameter 'kernel' must be 'fresh' (a clean interpreter per run) or 'persistent'")
@@ -23,7 +27,7 @@ extension EnvService {
         try createFolders(folders, owner: uid)
         var state = SessionState(sessionID: sessionID, taskID: task.id, budget: budget, scoreSplit: split,
                                  rewardMode: rewardMode, createdAt: Date(), limits: limits, sandboxUID: uid,
-                                 persistentKernel: kernel == "persistent")
+                                 persistentKernel: kernel == "persistent", invalidPenalty: invalidPenalty)
         let sequence = try state.begin(.reset, at: Date())
         await workers.prewarm(sessionID, folders: folders, uid: uid, limits: limits)
         let dataPath = sandbox.agentDataPath(folders.publicData)

@@ -43,7 +43,7 @@ extension EnvService {
             throw StoredFailure(reply: reply)
         }
         let (state, reward) = try await sessions.finish(
-            sessionID, score: outcome.score, calculator: ScoreCalculator(task: task), closing: closing)
+            sessionID, score: outcome.score, rejected: outcome.rejected, calculator: ScoreCalculator(task: task), closing: closing)
         var observation = Observation.build(action: request.action, state: state, outcome: outcome, reward: reward, now: Date())
         if closing, case .object(var fields) = observation {
             fields[ObservationKey.final.rawValue] = finalGrade(state, task: task)
@@ -70,6 +70,7 @@ extension EnvService {
             "private_score": .number(best?.privateSlice),
             "full_score": .number(best?.full),
             "private_position_score": .number(best?.privateSlice.flatMap { calculator.position($0) ?? calculator.normalized($0) }),
+            "best_medal": .string(best.flatMap { calculator.medal($0.raw) }?.rawValue),
             "total_reward": .number(state.totalReward),
             "steps_used": .number(Double(state.stepsUsed)),
         ]

@@ -8,6 +8,8 @@ struct StepOutcome: Sendable {
     var result: [String: JSONValue]
     /// A graded, valid submission's scores.
     var score: SubmissionScore?
+    /// A submission was found and graded but refused (status FAILED): it pays the session's invalid penalty.
+    var rejected = false
     /// Files stored for the step (code, logs, submission), relative to the runs folder.
     var artifacts: JSONValue?
 }

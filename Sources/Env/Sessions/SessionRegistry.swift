@@ -33,11 +33,11 @@ public actor SessionRegistry {
     }
 
     /// Ends the action in flight; returns the state after it and the step's reward.
-    func finish(_ sessionID: String, score: SubmissionScore?, calculator: ScoreCalculator, closing: Bool = false,
-                refund: Bool = false) throws -> (SessionState, Double) {
+    func finish(_ sessionID: String, score: SubmissionScore?, rejected: Bool = false, calculator: ScoreCalculator,
+                closing: Bool = false, refund: Bool = false) throws -> (SessionState, Double) {
         let key = Identifier(sessionID)
         guard var entry = entries[key] else { throw EnvError(.internal, "session '\(sessionID)' finished an action it never began") }
-        let reward = entry.state.finish(score: score, calculator: calculator)
+        let reward = entry.state.finish(score: score, rejected: rejected, calculator: calculator)
         if refund { entry.state.refundStep() }
         if closing { entry.state.close() }
         entry.run = nil

@@ -21,6 +21,10 @@ public struct SessionState: Sendable, Codable, Equatable {
     public let sandboxUID: UInt32?
     /// Runs share one persistent Python process (and its globals) instead of a fresh one each.
     public let persistentKernel: Bool
+    /// Stored optional so sessions stored before `invalid_penalty` existed still load (as 0).
+    private let storedInvalidPenalty: Double?
+    /// What a submission the grader refuses pays, negated (reset's `invalid_penalty`, 0...1).
+    public var invalidPenalty: Double { storedInvalidPenalty ?? 0 }
     public private(set) var phase: Phase = .idle
     public private(set) var stepsUsed = 0
     public private(set) var actionCount = 0
@@ -31,7 +35,8 @@ public struct SessionState: Sendable, Codable, Equatable {
     public private(set) var totalReward = 0.0
 
     public init(sessionID: String, taskID: String, budget: Budget, scoreSplit: ScoreSplit, rewardMode: RewardMode,
-                createdAt: Date, limits: RunLimits = .serverDefault, sandboxUID: UInt32? = nil, persistentKernel: Bool = false) {
+                createdAt: Date, limits: RunLimits = .serverDefault, sandboxUID: UInt32? = nil, persistentKernel: Bool = false,
+                invalidPenalty: Double = 0) {
         self.sessionID = sessionID
         self.taskID = taskID
         self.budget = budget
@@ -41,6 +46,7 @@ public struct SessionState: Sendable, Codable, Equatable {
         self.limits = limits
         self.sandboxUID = sandboxUID
         self.persistentKernel = persistentKernel
+        storedInvalidPenalty = invalidPenalty
     }
 
     public var isClosed: Bool { phase == .closed }
@@ -80,11 +86,16 @@ public struct SessionState: Sendable, Codable, Equatable {
     }
 
     /// Ends the action begun last; a graded submission updates the current and best scores.
+    /// `rejected`: a submission was found but the grader refused it (status FAILED); it pays `-invalidPenalty`.
     /// Returns the step's reward.
     @discardableResult
-    public mutating func finish(score: SubmissionScore?, calculator: ScoreCalculator) -> Double {
+    public mutating func finish(score: SubmissionScore?, rejected: Bool = false, calculator: ScoreCalculator) -> Double {
         if isRunning { phase = .idle }
-        guard let score else { return 0 }
+        guard let score else {
+            guard rejected, invalidPenalty > 0 else { return 0 }
+            totalReward -= invalidPenalty
+            return -invalidPenalty
+        }
         let reward = calculator.reward(rewardMode, score: score, previousBest: best)
         current = score
         if calculator.isBetter(score.raw, than: best?.raw) { best = score }

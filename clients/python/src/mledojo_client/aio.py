@@ -196,10 +196,12 @@ class AsyncClient:
 
     async def reset(self, task: str, budget: Optional[dict] = None,
                     score_split: Optional[str] = None, reward_mode: Optional[str] = None,
-                    kernel: Optional[str] = None, **extra: Any) -> "AsyncSession":
-        """Start an episode on ``task``; returns an :class:`AsyncSession`."""
+                    kernel: Optional[str] = None, invalid_penalty: Optional[float] = None,
+                    **extra: Any) -> "AsyncSession":
+        """Start an episode on ``task``; returns an :class:`AsyncSession` (parameters as the sync
+        client's ``reset``)."""
         result = await self.request("reset", **reset_params(task, budget, score_split,
-                                                            reward_mode, kernel, extra))
+                                                            reward_mode, kernel, extra, invalid_penalty))
         return AsyncSession(self, result["session"], result["task"], result["observation"])
 
     async def attach(self, session_id: str) -> "AsyncSession":

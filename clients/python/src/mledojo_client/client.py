@@ -49,11 +49,12 @@ def request_payload(request_id: str, action: str, session: Optional[str],
 
 def reset_params(task: str, budget: Optional[Dict[str, Any]], score_split: Optional[str],
                  reward_mode: Optional[str], kernel: Optional[str],
-                 extra: Dict[str, Any]) -> Dict[str, Any]:
+                 extra: Dict[str, Any], invalid_penalty: Optional[float] = None) -> Dict[str, Any]:
     """The params of ``reset``, leaving out what was not given (the server's defaults apply)."""
     params: Dict[str, Any] = {"task": task}
     for key, value in (("budget", budget), ("score_split", score_split),
-                       ("reward_mode", reward_mode), ("kernel", kernel)):
+                       ("reward_mode", reward_mode), ("kernel", kernel),
+                       ("invalid_penalty", invalid_penalty)):
         if value is not None:
             params[key] = value
     params.update(extra)
@@ -217,13 +218,15 @@ class Client:
 
     def reset(self, task: str, budget: Optional[dict] = None, score_split: Optional[str] = None,
               reward_mode: Optional[str] = None, kernel: Optional[str] = None,
-              **extra: Any) -> "Session":
+              invalid_penalty: Optional[float] = None, **extra: Any) -> "Session":
         """Start an episode on ``task``; returns a :class:`Session`.
 
         ``budget`` may hold any of ``max_steps``, ``time_limit_s``, ``exec_timeout_s``,
-        ``memory_mb``, ... (protocol.md section 4.3); ``extra`` params are sent as given."""
+        ``memory_mb``, ... (protocol.md section 4.3); ``reward_mode`` one of reset.params.json's
+        (protocol.md section 5); ``invalid_penalty`` (0 to 1) is what a submission the grader
+        refuses costs; ``extra`` params are sent as given."""
         result = self.request("reset", **reset_params(task, budget, score_split, reward_mode,
-                                                      kernel, extra))
+                                                      kernel, extra, invalid_penalty))
         return Session(self, result["session"], result["task"], result["observation"])
 
     def attach(self, session_id: str) -> "Session":
