@@ -69,7 +69,7 @@ def check_twin(twin: Path) -> dict:
              "parent_seconds": parent[rung]["seconds"], "twin_seconds": small[rung]["seconds"]}
             for rung in ladder.RUNGS]
     sign = 1.0 if higher else -1.0
-    tau = kendall_tau([sign * r["parent_score"] for r in rows], [sign * r["twin_score"] for r in rows])
+    tau = round(kendall_tau([sign * r["parent_score"] for r in rows], [sign * r["twin_score"] for r in rows]), 9)
     return {"id": twin.name, "path": str(twin), "parent": parent_id, "metric": name, "higher_is_better": higher,
             "solutions": rows, "tau": None if math.isnan(tau) else tau,
             "keep": (not math.isnan(tau)) and tau >= KEEP_TAU, "errors": []}
