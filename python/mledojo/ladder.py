@@ -223,20 +223,27 @@ def grade(metric, tables: Tables, submission: pd.DataFrame) -> float:
 
 
 def play(root: Path, metric, metric_name: str, rungs=RUNGS) -> dict:
-    """{rung: {"score", "seconds"}} on the tables under ``root`` (public/, private/)."""
-    import warnings
+    """{rung: {"score", "seconds"}} on the tables under ``root`` (public/, private/), on one thread."""
+    from threadpoolctl import threadpool_limits
     tables = Tables.read(root)
     target = find_target(tables, metric_name)
     cols = feature_columns(tables, target)
     out = {}
-    for rung in rungs:
-        started = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            submission = solution(rung, tables, target, cols, metric_name, sample_dir=_weak_dir(root))
-        seconds = time.perf_counter() - started
-        out[rung] = {"score": grade(metric, tables, submission), "seconds": seconds}
+    with threadpool_limits(1):  # one thread: timings comparable across sides and machines
+        for rung in rungs:
+            out[rung] = _play_one(rung, tables, target, cols, metric, metric_name, root)
     return out
+
+
+def _play_one(rung, tables, target, cols, metric, metric_name, root) -> dict:
+    """One rung's score and its fit+predict seconds."""
+    import warnings
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        submission = solution(rung, tables, target, cols, metric_name, sample_dir=_weak_dir(root))
+    seconds = time.perf_counter() - started
+    return {"score": grade(metric, tables, submission), "seconds": seconds}
 
 
 def _weak_dir(root: Path) -> Path:
