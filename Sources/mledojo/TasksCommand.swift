@@ -6,9 +6,9 @@ import Foundation
 struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
-        abstract: "List, prepare, check, verify and register the task folders a server would serve.",
+        abstract: "List, prepare, check, verify, register and derive the task folders a server would serve.",
         subcommands: [TasksListCommand.self, TasksPrepareCommand.self, TasksCheckCommand.self, TasksCalibrateCommand.self,
-                      TasksVerifyCommand.self, TasksRegisterCommand.self])
+                      TasksVerifyCommand.self, TasksRegisterCommand.self, TasksDeriveCommand.self, TasksTwinCheckCommand.self])
 }
 
 /// Options every `tasks` subcommand shares.

@@ -1,0 +1,50 @@
+"""`mledojo tasks derive --micro` and `mledojo tasks twin-check` through the real CLI: a twin of
+penguins-species is derived, verified (its baseline written by execution validation), published into a
+running server's tasks folder and registered there at once; twin-check keeps it; an LLM-written parent
+is refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+from itest_support import BIN, REPO
+
+
+def test_derive_publishes_registers_and_twin_check_keeps(server_factory, tmp_path):
+    tasks_dir = tmp_path / "tasks"
+    tasks_dir.mkdir()
+    srv = server_factory(workdir=tmp_path, tasks=tasks_dir)
+    parent = shutil.copytree(REPO / "tasks" / "penguins-species", tmp_path / "parents" / "penguins-species",
+                             ignore=shutil.ignore_patterns("data", "__pycache__"))
+    run = subprocess.run([str(BIN), "tasks", "derive", "--micro", "--train-rows", "120", "--out", str(tasks_dir),
+                          "--rejected", str(tmp_path / "rejected"), "--register", f"ipc://{srv.db.parent / 'admin.sock'}",
+                          "--json", str(parent)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    twin = json.loads(run.stdout)["twins"][0]
+    assert twin["ok"] and twin["id"] == "penguins-species-micro"
+    assert [s["stage"] for s in twin["stages"]] == ["assertions_post", "review", "execution_validation"]
+    folder = tasks_dir / "penguins-species-micro"
+    manifest = json.loads((folder / "task.json").read_text())
+    assert manifest["derived_from"] == {"task": "penguins-species", "kind": "micro", "seed": 0, "train_rows": 120,
+                                        "test_rows": 86}
+    assert "baseline agent in execution validation" in manifest["reference_scores"]["how"]
+    with srv.client() as client:
+        listed = {t["id"]: t for t in client.list_tasks()}
+    assert listed["penguins-species-micro"]["ready"] is True
+
+    check = subprocess.run([str(BIN), "tasks", "twin-check", "--json", str(folder)], cwd=REPO, capture_output=True,
+                           text=True, timeout=300)
+    report = json.loads(check.stdout)["twins"][0]
+    assert check.returncode == (0 if report["keep"] else 1)
+    assert [s["name"] for s in report["solutions"]] == ["sample", "constant", "linear", "boosted", "strong"]
+
+    llm = shutil.copytree(parent, tmp_path / "llm" / "penguins-species")
+    doc = json.loads((llm / "task.json").read_text())
+    doc["generated"] = {"designer": "llm", "run_id": "gen_x", "model": "m"}
+    (llm / "task.json").write_text(json.dumps(doc))
+    refused = subprocess.run([str(BIN), "tasks", "derive", "--micro", "--out", str(tmp_path / "other"), str(llm)],
+                             cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "written by an LLM" in refused.stdout
+    assert not (tmp_path / "other" / "penguins-species-micro").exists()
