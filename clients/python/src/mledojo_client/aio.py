@@ -33,7 +33,7 @@ from typing import Any, Dict, List, Optional
 import zmq
 import zmq.asyncio
 
-from .client import (DEFAULT_ENDPOINT, last_observation, new_id_prefix, request_payload,
+from .client import (DEFAULT_ENDPOINT, SessionHandle, last_observation, new_id_prefix, request_payload,
                      reset_params)
 from .errors import ClientClosedError, ProtocolError, RequestTimeoutError
 
@@ -212,28 +212,11 @@ class AsyncClient:
                             last_observation(history), closed=history.get("status") == "closed")
 
 
-class AsyncSession:
+class AsyncSession(SessionHandle):
     """One episode on an :class:`AsyncClient`; the same methods as the sync
     :class:`~mledojo_client.Session`, awaited."""
 
-    def __init__(self, client: AsyncClient, session_id: str, task: str,
-                 observation: Optional[dict], closed: bool = False):
-        self.client = client
-        self.id = session_id
-        self.task = task
-        #: The latest observation this handle received.
-        self.observation = observation
-        self._closed = closed
-
-    @property
-    def terminated(self) -> bool:
-        """True once the session is closed."""
-        return self._closed or bool(self.observation and self.observation.get("terminated"))
-
-    @property
-    def truncated(self) -> bool:
-        """True once the latest observation says the budget is spent."""
-        return bool(self.observation and self.observation.get("truncated"))
+    client: "AsyncClient"
 
     async def _step(self, action: str, timeout_s: Optional[float] = None, **params: Any) -> dict:
         obs = await self.client.request(action, session=self.id, timeout_s=timeout_s, **params)

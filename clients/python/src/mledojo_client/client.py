@@ -256,11 +256,11 @@ class Client:
         return Session(self, session_id, task, None)
 
 
-class Session:
-    """One episode. Step methods return the observation dict (see protocol.md section 7) and
-    raise the :class:`ProtocolError` subclass of an error reply."""
+class SessionHandle:
+    """What a sync and an async session share: the id, the task, the latest observation and the
+    terminated / truncated flags read from it."""
 
-    def __init__(self, client: Client, session_id: str, task: str, observation: Optional[dict],
+    def __init__(self, client: Any, session_id: str, task: str, observation: Optional[dict],
                  closed: bool = False):
         self.client = client
         self.id = session_id
@@ -278,6 +278,13 @@ class Session:
     def truncated(self) -> bool:
         """True once the latest observation says the budget is spent."""
         return bool(self.observation and self.observation.get("truncated"))
+
+
+class Session(SessionHandle):
+    """One episode. Step methods return the observation dict (see protocol.md section 7) and
+    raise the :class:`ProtocolError` subclass of an error reply."""
+
+    client: "Client"
 
     def _step(self, action: str, **params: Any) -> dict:
         obs = self.client.request(action, session=self.id, **params)
