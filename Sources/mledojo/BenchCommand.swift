@@ -12,7 +12,9 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Measured side by side in one run (milliseconds; ratio = fresh interpreter / server): request_info round \
             trip; execute_code("print(1)"); a real scikit-learn solution; evaluate of a 10k-row submission; \
-            requests per second with 1 and 16 clients. The fresh side is what a per-action interpreter costs \
+            requests per second with 1 and 16 clients; then what a session costs: reset to the first \
+            execute_code reply of a fresh session, and the PSS the server's process tree adds per idle session. \
+            The fresh side is what a per-action interpreter costs \
             (MLE-Dojo starts one for every action): the venv's own python with the same imports and work. Use a \
             release build (make bench).
             """)
@@ -45,37 +47,38 @@ struct BenchCommand: ParsableCommand {
         let session = try client.call(.reset, params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
         _ = try client.call(.executeCode, session: session, params: ["code": "print(1)"])  // the worker is warm now
 
-        var rows: [Row] = []
+        var rows: [BenchRow] = []
         let description = tasksRoot.appending(path: "\(task)/description.txt").path
-        rows.append(Row("request_info round trip",
+        rows.append(BenchRow("request_info round trip",
                         server: try timed(rounds * 50) { _ = try client.call(.requestInfo, session: session, params: ["info_type": "overview"]) },
                         fresh: try timed(rounds) { try fresh(python, "print(open('\(description)').read())") }))
         // The worker has pandas and scikit-learn imported: a fresh interpreter does the same work with the same imports.
-        rows.append(Row("execute_code(\"print(1)\")",
+        rows.append(BenchRow("execute_code(\"print(1)\")",
                         server: try timed(rounds) { try expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"])) },
                         fresh: try timed(rounds) { try fresh(python, "import pandas, sklearn.ensemble; print(1)") }))
         let solution = Self.solution(dataPath: "/data")
         let freshSolution = Self.solution(dataPath: tasksRoot.appending(path: "\(task)/data/public").path)
             .replacingOccurrences(of: "to_csv('submission.csv'", with: "to_csv('\(folder.path)/fresh-submission.csv'")
-        rows.append(Row("execute_code(scikit-learn solution)",
+        rows.append(BenchRow("execute_code(scikit-learn solution)",
                         server: try timed(max(3, rounds / 2)) { try expectSuccess(client.call(.executeCode, session: session, params: ["code": .string(solution)])) },
                         fresh: try timed(max(3, rounds / 2)) { try fresh(python, freshSolution) }))
-        rows.append(try evaluateRow(client, tasksRoot: tasksRoot, python: python))
+        rows.append(try evaluateBenchRow(client, tasksRoot: tasksRoot, python: python))
         for clients in [1, 16] {
             let rate = try throughput(context: context, endpoint: endpoint, clients: clients)
-            rows.append(Row("requests/s, \(clients) client\(clients == 1 ? "" : "s") (request_info)", rate: rate))
+            rows.append(BenchRow("requests/s, \(clients) client\(clients == 1 ? "" : "s") (request_info)", rate: rate))
         }
         _ = try? client.call(.close, session: session)
+        rows += try sessionRows(client, serverPID: server.processIdentifier)
         client.close()
         print("mledojo bench (\(rounds) rounds per code run; ms; ratio = fresh interpreter / server)")
         print(TextTable.render(header: ["measure", "median", "p99", "fresh median", "ratio"], rows: rows.map(\.cells)))
     }
 
-    private func evaluateRow(_ client: BlockingClient, tasksRoot: URL, python: String) throws -> Row {
+    private func evaluateBenchRow(_ client: BlockingClient, tasksRoot: URL, python: String) throws -> BenchRow {
         let answers = tasksRoot.appending(path: "\(bigTask)/data/private/test_answer.csv")
         let sample = tasksRoot.appending(path: "\(bigTask)/data/public/sample_submission.csv")
         guard let csv = try? String(contentsOf: sample, encoding: .utf8) else {
-            return Row("evaluate(10k-row submission)", note: "skipped: task \(bigTask) is not prepared")
+            return BenchRow("evaluate(10k-row submission)", note: "skipped: task \(bigTask) is not prepared")
         }
         let rows = csv.split(separator: "\n").count - 1
         let session = try client.call(.reset, params: ["task": .string(bigTask), "score_split": "full",
@@ -86,7 +89,7 @@ struct BenchCommand: ParsableCommand {
             m = a.merge(s, on=a.columns[0]); c = a.columns[1]
             print(float(np.sqrt(np.mean((np.log(m[c + '_x']) - np.log(m[c + '_y'])) ** 2))))
             """
-        let row = Row("evaluate(\(rows)-row submission)",
+        let row = BenchRow("evaluate(\(rows)-row submission)",
                       server: try timed(rounds) { try expectSuccess(client.call(.evaluate, session: session, params: ["submission": .string(csv)])) },
                       fresh: try timed(max(3, rounds / 2)) { try fresh(python, grade) })
         _ = try? client.call(.close, session: session)
@@ -144,7 +147,7 @@ struct BenchCommand: ParsableCommand {
         throw BenchError("the server did not answer health within 120 s")
     }
 
-    private func expectSuccess(_ observation: JSONValue) throws {
+    func expectSuccess(_ observation: JSONValue) throws {
         let status = observation["result"]?["execution"]?["status"]?.stringValue ?? observation["action_status"]?.stringValue
         guard status == "SUCCESS" else { throw BenchError("a measured step failed: \(observation["feedback"]?.encodedString() ?? "")") }
     }
@@ -169,7 +172,7 @@ struct BenchCommand: ParsableCommand {
         guard result.exitCode == 0 else { throw BenchError("fresh python failed on: \(code.prefix(80)): \(result.stderr.text.prefix(300))") }
     }
 
-    private func timed(_ count: Int, _ body: () throws -> Void) throws -> [Double] {
+    func timed(_ count: Int, _ body: () throws -> Void) throws -> [Double] {
         try (0..<count).map { _ in
             let start = DispatchTime.now().uptimeNanoseconds
             try body()
@@ -195,7 +198,8 @@ struct BenchCommand: ParsableCommand {
 }
 
 /// One line of the benchmark table.
-private struct Row {
+/// One line of the bench table.
+struct BenchRow {
     let cells: [String]
 
     init(_ name: String, server: [Double], fresh: [Double]) {

@@ -1,0 +1,60 @@
+import Foundation
+import Wire
+
+extension BenchCommand {
+    /// What a session costs the server: the wall time from `reset` to the first execute_code("print(1)")
+    /// reply of a fresh session (what an RL loop waits at every episode start), and the proportional set
+    /// size its sandbox adds to the server's process tree while idle (what bounds sessions per machine).
+    func sessionRows(_ client: BlockingClient, serverPID: pid_t) throws -> [BenchRow] {
+        var starts: [Double] = []
+        for _ in 0..<max(5, rounds / 2) {
+            let started = ContinuousClock.now
+            let session = try client.call(.reset, params: ["task": .string(task)])["session"]?.stringValue ?? ""
+            try expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"]))
+            starts.append(Self.milliseconds(since: started))
+            _ = try? client.call(.close, session: session)
+        }
+        let idle = 8
+        let before = Self.treePSS(root: serverPID)
+        var sessions: [String] = []
+        for _ in 0..<idle {
+            let session = try client.call(.reset, params: ["task": .string(task)])["session"]?.stringValue ?? ""
+            try expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"]))  // its worker is up
+            sessions.append(session)
+        }
+        Thread.sleep(forTimeInterval: 1)  // forked-ahead children settle
+        let after = Self.treePSS(root: serverPID)
+        for session in sessions { _ = try? client.call(.close, session: session) }
+        let perSession = Double(after - before) / Double(idle) / 1024
+        let (median, p99) = BenchRow.summary(starts)
+        return [BenchRow("reset → first execute_code reply (fresh session)", note: "\(BenchRow.format(median)) (p99 \(BenchRow.format(p99)))"),
+                BenchRow("PSS per idle session (\(idle) sessions, MiB)", note: String(format: "%.1f", perSession))]
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    }
+
+    /// The PSS, in KiB, of `root` and every process below it (`/proc/<pid>/smaps_rollup`; 0 for a
+    /// process that is gone or unreadable).
+    static func treePSS(root: pid_t) -> Int {
+        var children: [pid_t: [pid_t]] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = pid_t(fields[1]) { children[parent, default: []].append(pid) }
+        }
+        var total = 0
+        var queue = [root]
+        while let pid = queue.popLast() {
+            queue += children[pid] ?? []
+            guard let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
+                  let line = rollup.split(separator: "\n").first(where: { $0.hasPrefix("Pss:") }),
+                  let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else { continue }
+            total += kib
+        }
+        return total
+    }
+}
