@@ -27,8 +27,11 @@ def test_derive_publishes_registers_and_twin_check_keeps(server_factory, tmp_pat
     assert [s["stage"] for s in twin["stages"]] == ["assertions_post", "review", "execution_validation"]
     folder = tasks_dir / "penguins-species-micro"
     manifest = json.loads((folder / "task.json").read_text())
-    assert manifest["derived_from"] == {"task": "penguins-species", "kind": "micro", "seed": 0, "train_rows": 120,
-                                        "test_rows": 86}
+    derived_from = manifest["derived_from"]
+    assert {k: derived_from[k] for k in ("task", "kind", "seed", "train_rows", "test_rows", "seeds")} == {
+        "task": "penguins-species", "kind": "micro", "seed": 0, "train_rows": 120, "test_rows": 86, "seeds": [0, 1, 2]}
+    # --train-rows pins the size: that size alone is tried, and it keeps the parent's ranking
+    assert [(r["train_rows"], r["keep"]) for r in derived_from["search"]] == [(120, True)]
     assert "baseline agent in execution validation" in manifest["reference_scores"]["how"]
     with srv.client() as client:
         listed = {t["id"]: t for t in client.list_tasks()}

@@ -5,8 +5,9 @@ stay meaningful) is a task folder in our layout, ``<out>/<parent-id>-micro``:
 
 - ``raw/``: the parent's *prepared* data as it serves it — ``raw/public/`` its train, test and sample
   submission (and any other public file but description.txt), ``raw/private/test_answer.csv``;
-- ``prepare.py``: subsamples raw/ deterministically (``--seed``) to ``--train-rows`` (50–200, default
-  150) training and ``--test-rows`` (default 100) test rows, keeping ids, columns, values and order:
+- ``prepare.py``: subsamples raw/ deterministically (``--seed``) to the chosen training rows (50–200)
+  and ``--test-rows`` test rows (default: the parent's whole test, capped at 2000 — grading noise is cut
+  at no training cost), keeping ids, columns, values and order:
   *stratified* when train's target holds class labels (every class kept in train, so every test
   class is there), *time* when task.json declares a time order (task_type forecasting, modality
   time-series, or an objective that speaks of forecasting or time order: the last training rows, a
@@ -15,19 +16,28 @@ stay meaningful) is a task folder in our layout, ``<out>/<parent-id>-micro``:
 - ``description.txt``: the parent's, under a note giving the twin's sizes;
 - ``task.json``: the parent's source, modality, task type, objective, metric, scoring, answer and
   ``generated``; ``dataset.files`` (sha256 of raw/), ``split.seed``, ``derived_from: {"task", "kind":
-  "micro", "seed", "train_rows", "test_rows"}``, and new reference scores: ``random`` and ``weak``
+  "micro", "seed", "train_rows", "test_rows", "seeds", "ties", "search"}``, and new reference scores: ``random`` and ``weak``
   from :mod:`mledojo.weak` (``--write``), a preliminary ``baseline`` (the linear rung of
   :mod:`mledojo.ladder`) and ``best_known`` (the best of the linear, boosted and strong rungs), as the
   built-in designer writes them; execution validation (``mledojo tasks derive``, the generator's
   ExecutionValidator) replaces ``baseline`` with the baseline agent's score.
+
+The training size is searched: without ``--train-rows`` the sizes 50, 100, 150, 200 are tried in order
+and the smallest whose twin keeps the parent's ranking of the ladder (:mod:`mledojo.twin_check`) is
+kept; ``--train-rows N`` tries N alone. A size keeps when Kendall's τ-b (solutions the parent's own
+grading cannot tell apart tied in both rankings, :func:`mledojo.ladder.noise_ties`), averaged over the
+declared seeds ``seed, seed+1, seed+2``, is ≥ 0.8 and the twin written (``seed``) keeps by itself. The
+sizes tried, each seed's τ, the mean and the parent's ties go into ``derived_from`` (``"seeds"``,
+``"ties"``, ``"search": [{"train_rows", "taus", "tau", "keep"}]``); when no size keeps, the twin is
+refused with that table and nothing is written.
 
 The twin is prepared at once (``data/``). Parents whose code an LLM wrote (task.json
 ``generated.designer == "llm"``) are refused: deriving runs their prepare and metric on this side.
 The parent must be prepared (it is prepared here when it is not). Two derives with the same options
 write identical files (``data/.prepared.json`` aside, which stamps its time).
 
-``--json`` prints ``{"twins": [{"parent", "id", "path", "ok", "mode", "train_rows", "test_rows",
-"reference_scores", "errors"}]}``. Exit status 0 when every twin was written, 1 when any was not,
+``--json`` prints ``{"twins": [{"parent", "id", "path", "ok", "mode", "train_rows", "test_rows", "seeds",
+"ties", "search", "parent_ladder", "reference_scores", "errors"}]}``. Exit status 0 when every twin was written, 1 when any was not,
 2 on bad arguments.
 """
 
@@ -45,7 +55,10 @@ from pathlib import Path
 from mledojo.resolve import untrusted_code
 
 TRAIN_ROWS, TEST_ROWS = (50, 200), (20, 2000)
-DEFAULT_TRAIN_ROWS, DEFAULT_TEST_ROWS, DEFAULT_SEED = 150, 100, 0
+SEARCH_TRAIN_ROWS = (50, 100, 150, 200)  # tried in order; the smallest that keeps the ranking is kept
+SEARCH_SEEDS = 3                         # seeds seed, seed+1, seed+2: tau is averaged over them
+MAX_TEST_ROWS = TEST_ROWS[1]             # default test rows: the parent's whole test, capped here
+DEFAULT_SEED = 0
 SUFFIX = "-micro"
 TEMPLATE = Path(__file__).with_name("twin_prepare.py.tmpl")
 TIME_WORDS = re.compile(r"forecast|time[- ]?ordered|chronolog|in time order|future values", re.I)
@@ -169,9 +182,78 @@ def _preliminary_references(twin: Path, manifest: dict) -> dict:
     return refs
 
 
-def derive_micro(parent: Path, out: Path, train_rows: int = DEFAULT_TRAIN_ROWS, test_rows: int = DEFAULT_TEST_ROWS,
+def _render_prepare(twin_id: str, parent_id: str, seed: int, n_train: int, n_test: int, mode: str, target, id_column) -> str:
+    return TEMPLATE.read_text(encoding="utf-8").format(
+        twin_id=twin_id, parent_id=parent_id, seed=int(seed), train_rows=n_train, test_rows=n_test, mode=mode,
+        train_target=target or "", train_target_literal=repr(target or ""), id_column_literal=repr(id_column))
+
+
+def _subsample(data: Path, dest: Path, prepare_text: str) -> None:
+    """Runs a rendered twin prepare.py (our template: trusted) on the parent's ``data`` into ``dest``."""
+    namespace = {"__name__": "mledojo_twin_prepare"}
+    exec(compile(prepare_text, "twin_prepare.py", "exec"), namespace)  # noqa: S102 - our own template
+    namespace["prepare"](data, dest / "public", dest / "private")
+
+
+def _search(parent: Path, data: Path, manifest: dict, sizes, seeds, n_test: int, mode: str, target, id_column,
+            parent_train: int) -> tuple:
+    """(parent ladder, [{train_rows, seeds, taus, tau, keep, boosted_seconds}], chosen row or None).
+
+    The parent's ladder is played once (its scores do not depend on the twin); for each size in order and
+    each seed, the twin's rows are drawn as its prepare.py would draw them and the ladder is played on them.
+    A size keeps when the mean tau over the seeds is >= KEEP_TAU and the first seed's twin (the one
+    written) keeps by itself; the first size that keeps is chosen and the search stops."""
+    from mledojo import ladder, twin_check
+    from mledojo.taskdir import load_metric_class
+    _, cls = load_metric_class(parent)
+    name = str(manifest["metric"]["name"])
+    higher = bool(manifest["metric"]["higher_is_better"])
+    with contextlib.redirect_stdout(sys.stderr):
+        parent_scores = ladder.play(data, cls(), name, submissions=True)
+        groups = ladder.noise_ties(data, cls(), parent_scores, higher)
+    for rung in parent_scores.values():
+        rung.pop("submission", None)
+    positions = {rung: i for i, rung in enumerate(ladder.RUNGS)}
+    ties = [[positions[r] for r in g] for g in groups if len(g) > 1]
+    table = []
+    for size in sizes:
+        n_train = min(size, parent_train)
+        row = {"train_rows": n_train, "seeds": [int(s) for s in seeds], "taus": [], "tau": None, "keep": False,
+               "boosted_seconds": []}
+        for seed in seeds:
+            with tempfile.TemporaryDirectory(prefix="mledojo-derive-search-") as tmp:
+                _subsample(data, Path(tmp), _render_prepare("search", "search", seed, n_train, n_test, mode, target,
+                                                            id_column))
+                try:
+                    with contextlib.redirect_stdout(sys.stderr):
+                        scores = ladder.play(Path(tmp), cls(), name)
+                except Exception:  # a rung the twin's metric rejects: this twin ranks nothing (tau undefined)
+                    scores = None
+            tau = None if scores is None else twin_check.ranking_tau(
+                [parent_scores[r]["score"] for r in ladder.RUNGS], [scores[r]["score"] for r in ladder.RUNGS], higher, ties)
+            row["taus"].append(None if tau is None else round(tau, 4))
+            row["boosted_seconds"].append(None if scores is None else round(scores["boosted"]["seconds"], 3))
+        defined = [t for t in row["taus"] if t is not None]
+        row["tau"] = round(sum(defined) / len(row["taus"]), 4) if len(defined) == len(row["taus"]) else None
+        row["keep"] = row["tau"] is not None and row["tau"] >= twin_check.KEEP_TAU \
+            and row["taus"][0] is not None and row["taus"][0] >= twin_check.KEEP_TAU
+        table.append(row)
+        if row["keep"]:
+            return parent_scores, table, row, groups
+    return parent_scores, table, None, groups
+
+
+def search_table(table) -> str:
+    return "; ".join(f"{r['train_rows']} rows: tau " + "/".join("undefined" if t is None else f"{t:.3f}" for t in r["taus"])
+                     + (f" (mean {r['tau']:.3f})" if r["tau"] is not None else "") for r in table)
+
+
+def derive_micro(parent: Path, out: Path, train_rows: int = None, test_rows: int = None,
                  seed: int = DEFAULT_SEED, force: bool = False) -> dict:
-    """Writes ``out/<parent-id>-micro`` and returns its report entry; raises DeriveError."""
+    """Writes ``out/<parent-id>-micro`` and returns its report entry; raises DeriveError.
+
+    ``train_rows`` None searches SEARCH_TRAIN_ROWS; a number pins the size (still checked, over the seeds).
+    ``test_rows`` None takes the parent's whole test, capped at MAX_TEST_ROWS."""
     import pandas as pd
     parent = Path(parent).resolve()
     if not parent.is_dir():
@@ -188,7 +270,18 @@ def derive_micro(parent: Path, out: Path, train_rows: int = DEFAULT_TRAIN_ROWS, 
         mode = "random"
     parent_train = sum(1 for _ in pd.read_csv(data / "public" / "train.csv", usecols=[id_column], low_memory=False)[id_column])
     parent_test = len(pd.read_csv(data / "public" / "test.csv", usecols=[id_column], low_memory=False))
-    n_train, n_test = min(train_rows, parent_train), min(test_rows, parent_test)
+    n_test = min(test_rows if test_rows is not None else MAX_TEST_ROWS, parent_test)
+    sizes = SEARCH_TRAIN_ROWS if train_rows is None else (int(train_rows),)
+    seeds = [int(seed) + k for k in range(SEARCH_SEEDS)]
+    parent_scores, table, chosen, groups = _search(parent, data, manifest, sizes, seeds, n_test, mode, target, id_column,
+                                           parent_train)
+    search = [{k: r[k] for k in ("train_rows", "taus", "tau", "keep")} for r in table]
+    ties = [g for g in groups if len(g) > 1]
+    if chosen is None:
+        raise DeriveError(f"{parent_id}: refused: no twin keeps the parent's ranking (Kendall tau >= "
+                          f"{_keep_tau()}, mean over seeds {seeds} and the first seed by itself): "
+                          + search_table(table) + (f"; tied on the parent: {ties}" if ties else ""))
+    n_train = chosen["train_rows"]
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -207,9 +300,7 @@ def derive_micro(parent: Path, out: Path, train_rows: int = DEFAULT_TRAIN_ROWS, 
                 shutil.copyfile(path, twin / "raw" / "public" / rel)
         shutil.copyfile(data / "private" / "test_answer.csv", twin / "raw" / "private" / "test_answer.csv")
         shutil.copyfile(parent / "metric.py", twin / "metric.py")
-        text = TEMPLATE.read_text(encoding="utf-8").format(
-            twin_id=twin_id, parent_id=parent_id, seed=int(seed), train_rows=n_train, test_rows=n_test, mode=mode,
-            train_target=target or "", train_target_literal=repr(target or ""), id_column_literal=repr(id_column))
+        text = _render_prepare(twin_id, parent_id, seed, n_train, n_test, mode, target, id_column)
         (twin / "prepare.py").write_text(text, encoding="utf-8")
         description = (parent / "description.txt").read_text(encoding="utf-8") if (parent / "description.txt").is_file() \
             else (data / "public" / "description.txt").read_text(encoding="utf-8")
@@ -229,7 +320,7 @@ def derive_micro(parent: Path, out: Path, train_rows: int = DEFAULT_TRAIN_ROWS, 
         twin_manifest["dataset"] = {
             "name": str(dataset.get("name") or parent_id),
             "package": f"derived: the prepared data of {parent_id} (python -m mledojo.derive --micro)",
-            "loader": f"python -m mledojo.derive --micro --train-rows {train_rows} --test-rows {test_rows} --seed {seed} {parent_id}",
+            "loader": f"python -m mledojo.derive --micro --train-rows {n_train} --test-rows {n_test} --seed {seed} {parent_id}",
             "license": str(dataset.get("license") or "as the parent task"),
             "files": _sha256_files(twin / "raw", "raw"),
         }
@@ -238,7 +329,8 @@ def derive_micro(parent: Path, out: Path, train_rows: int = DEFAULT_TRAIN_ROWS, 
             if key in manifest:
                 twin_manifest[key] = manifest[key]
         twin_manifest["derived_from"] = {"task": parent_id, "kind": "micro", "seed": int(seed),
-                                         "train_rows": n_train, "test_rows": n_test}
+                                         "train_rows": n_train, "test_rows": n_test, "seeds": seeds,
+                                         "ties": ties, "search": search}
         twin_manifest["reference_scores"] = {}
         _write_json(twin / "task.json", twin_manifest)
 
@@ -255,23 +347,32 @@ def derive_micro(parent: Path, out: Path, train_rows: int = DEFAULT_TRAIN_ROWS, 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {"parent": str(parent), "id": twin_id, "path": str(final), "ok": True, "mode": mode,
-            "train_rows": n_train, "test_rows": n_test, "reference_scores": refs, "errors": []}
+            "train_rows": n_train, "test_rows": n_test, "seeds": seeds, "ties": ties, "search": table,
+            "parent_ladder": parent_scores, "reference_scores": refs, "errors": []}
+
+
+def _keep_tau() -> float:
+    from mledojo.twin_check import KEEP_TAU
+    return KEEP_TAU
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mledojo.derive", description=__doc__.splitlines()[0])
     ap.add_argument("--micro", action="store_true", required=True, help="derive a micro-scale twin (the only kind)")
-    ap.add_argument("--train-rows", type=int, default=DEFAULT_TRAIN_ROWS, help="training rows, 50 to 200 (default 150)")
-    ap.add_argument("--test-rows", type=int, default=DEFAULT_TEST_ROWS, help="test rows (default 100)")
+    ap.add_argument("--train-rows", type=int, default=None,
+                    help="pin the training rows, 50 to 200 (default: search 50, 100, 150, 200 for the smallest that "
+                         "keeps the parent's ranking)")
+    ap.add_argument("--test-rows", type=int, default=None,
+                    help=f"test rows, 20 to {MAX_TEST_ROWS} (default: the parent's whole test, at most {MAX_TEST_ROWS})")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the subsampling seed (default 0)")
     ap.add_argument("--out", help="folder the twins are written into (default: each parent's own folder of tasks)")
     ap.add_argument("--force", action="store_true", help="replace a twin that exists")
     ap.add_argument("--json", action="store_true", help="print a JSON report")
     ap.add_argument("tasks", nargs="+", help="parent task folders")
     args = ap.parse_args(argv)
-    if not TRAIN_ROWS[0] <= args.train_rows <= TRAIN_ROWS[1]:
+    if args.train_rows is not None and not TRAIN_ROWS[0] <= args.train_rows <= TRAIN_ROWS[1]:
         ap.error(f"--train-rows must be {TRAIN_ROWS[0]} to {TRAIN_ROWS[1]}")
-    if not TEST_ROWS[0] <= args.test_rows <= TEST_ROWS[1]:
+    if args.test_rows is not None and not TEST_ROWS[0] <= args.test_rows <= TEST_ROWS[1]:
         ap.error(f"--test-rows must be {TEST_ROWS[0]} to {TEST_ROWS[1]}")
     reports = []
     for task in args.tasks:
@@ -287,7 +388,8 @@ def main(argv=None) -> int:
         if not args.json:
             if entry["ok"]:
                 refs = entry["reference_scores"]
-                print(f"derived {entry['id']} ({entry['mode']}, {entry['train_rows']} train / {entry['test_rows']} test rows) "
+                print(f"derived {entry['id']} ({entry['mode']}, {entry['train_rows']} train / {entry['test_rows']} test rows; "
+                      f"{search_table(entry['search'])}) "
                       f"at {entry['path']}: random {refs.get('random')}, weak {refs.get('weak')}, "
                       f"baseline {refs.get('baseline')}, best_known {refs.get('best_known')}")
             else:

@@ -222,8 +222,9 @@ def grade(metric, tables: Tables, submission: pd.DataFrame) -> float:
         return float(metric.evaluate(tables.answer.copy(), submission.copy()))
 
 
-def play(root: Path, metric, metric_name: str, rungs=RUNGS) -> dict:
-    """{rung: {"score", "seconds"}} on the tables under ``root`` (public/, private/), on one thread."""
+def play(root: Path, metric, metric_name: str, rungs=RUNGS, submissions: bool = False) -> dict:
+    """{rung: {"score", "seconds"}} on the tables under ``root`` (public/, private/), on one thread
+    (with ``submissions``, each rung's submission frame too, under "submission")."""
     from threadpoolctl import threadpool_limits
     tables = Tables.read(root)
     target = find_target(tables, metric_name)
@@ -231,11 +232,60 @@ def play(root: Path, metric, metric_name: str, rungs=RUNGS) -> dict:
     out = {}
     with threadpool_limits(1):  # one thread: timings comparable across sides and machines
         for rung in rungs:
-            out[rung] = _play_one(rung, tables, target, cols, metric, metric_name, root)
+            out[rung] = _play_one(rung, tables, target, cols, metric, metric_name, root, submissions)
     return out
 
 
-def _play_one(rung, tables, target, cols, metric, metric_name, root) -> dict:
+BOOTSTRAP, TIE_Z = 200, 2.0
+
+
+def noise_ties(root: Path, metric, played: dict, higher: bool) -> list:
+    """Groups of rungs (lists of names, best first) the grading of ``root``'s test cannot tell apart.
+
+    Paired bootstrap of the test rows (BOOTSTRAP resamples, seeded): every rung's submission is graded on
+    the same resampled rows (ids renumbered, so repeated rows stay distinct). Rungs are taken best first;
+    one joins the current group when its observed score difference from the group's best is smaller than
+    TIE_Z standard deviations of that difference over the resamples. ``played``: play(..., submissions=True)."""
+    tables = Tables.read(root)
+    answer = tables.answer.reset_index(drop=True)
+    id_column = answer.columns[0]
+    n = len(answer)
+    names = list(played)
+    aligned = {}
+    for name in names:
+        sub = played[name]["submission"]
+        aligned[name] = sub.set_index(sub.columns[0]).loc[answer[id_column].to_numpy()].reset_index()
+    rng = np.random.default_rng(SEED)
+    boot = {name: [] for name in names}
+    import warnings
+    with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(BOOTSTRAP):
+            rows = rng.integers(0, n, n)
+            a = answer.iloc[rows].reset_index(drop=True)
+            a[id_column] = np.arange(n)
+            for name in names:
+                sub = aligned[name].iloc[rows].reset_index(drop=True)
+                sub.columns = [id_column, *sub.columns[1:]]
+                sub[sub.columns[0]] = np.arange(n)
+                boot[name].append(float(metric.evaluate(a.copy(), sub)))
+    sign = 1.0 if higher else -1.0
+    order = sorted(names, key=lambda r: -sign * played[r]["score"])
+    groups = []
+    for name in order:
+        if groups:
+            best = groups[-1][0]
+            diff = np.asarray(boot[best]) - np.asarray(boot[name])
+            observed = played[best]["score"] - played[name]["score"]
+            sd = float(np.std(diff))
+            if abs(observed) < TIE_Z * sd or observed == 0:
+                groups[-1].append(name)
+                continue
+        groups.append([name])
+    return groups
+
+
+def _play_one(rung, tables, target, cols, metric, metric_name, root, keep: bool = False) -> dict:
     """One rung's score and its fit+predict seconds."""
     import warnings
     started = time.perf_counter()
@@ -243,7 +293,10 @@ def _play_one(rung, tables, target, cols, metric, metric_name, root) -> dict:
         warnings.simplefilter("ignore")
         submission = solution(rung, tables, target, cols, metric_name, sample_dir=_weak_dir(root))
     seconds = time.perf_counter() - started
-    return {"score": grade(metric, tables, submission), "seconds": seconds}
+    out = {"score": grade(metric, tables, submission), "seconds": seconds}
+    if keep:
+        out["submission"] = submission
+    return out
 
 
 def _weak_dir(root: Path) -> Path:

@@ -7,7 +7,9 @@ graded on each one's own test rows with the task's metric (the twin's metric.py,
 parent's). The parent's data is the copy the twin keeps in ``raw/`` (its prepared data, exactly as
 it served it), so a twin is checked on its own. The two rankings are compared by Kendall's τ-b
 (ties allowed); the keep rule is τ ≥ 0.8 (with five solutions: at most one of the ten pairs
-swapped). Each solution's fit and predict is timed on both sides.
+swapped). Solutions the parent's own grading cannot tell apart (a paired bootstrap of the parent's test
+rows, :func:`mledojo.ladder.noise_ties`: score difference under 2 standard deviations) are tied in
+both rankings; a difference the parent's test resolves is never tied. Each solution's fit and predict is timed on both sides.
 
 The solutions run on this side, outside any sandbox: a twin whose task.json says its code was written
 by an LLM (``generated.designer == "llm"``, :func:`mledojo.resolve.untrusted_code`), or whose parent
@@ -15,7 +17,7 @@ folder (beside it, named by ``derived_from.task``) says so, is refused.
 
 Output: a table (solution, parent score, twin score, parent seconds, twin seconds) and τ; with
 ``--json``: ``{"twins": [{"id", "path", "parent", "metric", "higher_is_better", "solutions": [{"name",
-"parent_score", "twin_score", "parent_seconds", "twin_seconds"}], "tau", "keep", "errors"}]}``.
+"parent_score", "twin_score", "parent_seconds", "twin_seconds"}], "tau", "ties", "keep", "errors"}]}``.
 Exit status 0 when every twin keeps (τ ≥ 0.8), 1 when any does not or cannot be checked, 2 on bad
 arguments.
 """
@@ -43,6 +45,23 @@ def kendall_tau(a, b) -> float:
     return float(kendalltau(a, b).statistic)
 
 
+def ranking_tau(parent_scores, twin_scores, higher: bool = True, ties=()):
+    """Kendall's tau-b of the parent's and the twin's rankings; ``ties``: groups of positions the parent's
+    grading cannot tell apart (ladder.noise_ties), tied in both rankings (each group's scores replaced by the
+    group's mean on each side). None when undefined."""
+    sign = 1.0 if higher else -1.0
+    parent = [sign * float(v) for v in parent_scores]
+    twin = [sign * float(v) for v in twin_scores]
+    for group in ties:
+        if len(group) > 1:
+            for side in (parent, twin):
+                mean = sum(side[i] for i in group) / len(group)
+                for i in group:
+                    side[i] = mean
+    tau = kendall_tau(parent, twin)
+    return None if math.isnan(tau) else round(tau, 9)
+
+
 def check_twin(twin: Path) -> dict:
     twin = Path(twin).resolve()
     manifest = _manifest(twin)
@@ -63,16 +82,18 @@ def check_twin(twin: Path) -> dict:
     name = str((manifest.get("metric") or {}).get("name") or cls.__name__)
     higher = bool((manifest.get("metric") or {}).get("higher_is_better", True))
     with contextlib.redirect_stdout(sys.stderr):
-        parent = ladder.play(raw, cls(), name)
+        parent = ladder.play(raw, cls(), name, submissions=True)
         small = ladder.play(data, cls(), name)
+        groups = ladder.noise_ties(raw, cls(), parent, higher)
     rows = [{"name": rung, "parent_score": parent[rung]["score"], "twin_score": small[rung]["score"],
              "parent_seconds": parent[rung]["seconds"], "twin_seconds": small[rung]["seconds"]}
             for rung in ladder.RUNGS]
-    sign = 1.0 if higher else -1.0
-    tau = round(kendall_tau([sign * r["parent_score"] for r in rows], [sign * r["twin_score"] for r in rows]), 9)
+    positions = {rung: i for i, rung in enumerate(ladder.RUNGS)}
+    ties = [g for g in groups if len(g) > 1]
+    tau = ranking_tau([r["parent_score"] for r in rows], [r["twin_score"] for r in rows], higher,
+                      [[positions[r] for r in g] for g in ties])
     return {"id": twin.name, "path": str(twin), "parent": parent_id, "metric": name, "higher_is_better": higher,
-            "solutions": rows, "tau": None if math.isnan(tau) else tau,
-            "keep": (not math.isnan(tau)) and tau >= KEEP_TAU, "errors": []}
+            "solutions": rows, "tau": tau, "ties": ties, "keep": tau is not None and tau >= KEEP_TAU, "errors": []}
 
 
 def _manifest(twin: Path) -> dict:
@@ -93,9 +114,10 @@ def _table(report: dict) -> str:
     line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
     tau = "undefined" if report["tau"] is None else f"{report['tau']:.3f}"
     verdict = "KEEP" if report["keep"] else "DROP"
+    ties = "; tied on the parent: " + ", ".join(" = ".join(g) for g in report["ties"]) if report.get("ties") else ""
     return "\n".join([f"{verdict}  {report['id']}  (parent {report['parent']}, {report['metric']}, "
                       f"{'higher' if report['higher_is_better'] else 'lower'} is better)",
-                      line(header), *(line(r) for r in rows), f"Kendall tau {tau} (keep when >= {KEEP_TAU})"])
+                      line(header), *(line(r) for r in rows), f"Kendall tau {tau} (keep when >= {KEEP_TAU}){ties}"])
 
 
 def main(argv=None) -> int:
