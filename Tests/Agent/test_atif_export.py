@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from agent_support import REPO, run_agent  # noqa: E402
+from test_agent_cli import SOLUTION, reply  # noqa: E402
 
 SCHEMA = json.loads((REPO / "protocol" / "schemas" / "trajectory.atif.json").read_text())
 TASK = "penguins-species"
@@ -72,6 +73,30 @@ def test_baseline_run_exports_valid_atif(mledojo, tmp_path):
     # The chat export of the same database still works and is unchanged in kind.
     done = run_agent(mledojo, "export", "--format", "jsonl", "--db", str(db))
     assert done.returncode == 0 and json.loads(done.stdout.splitlines()[0])["schema"] == "mledojo.trajectory.v1"
+
+
+def test_llm_run_exports_metrics_repairs_and_reasoning(mledojo, tmp_path, scripted):
+    endpoint = scripted([
+        reply("request_info", {"info_type": "sample_submission"}),
+        {"content": "Let me think about the model without any action block."},
+        reply("execute_code", {"code": SOLUTION}),
+        reply("finish", {}, "Reasoning: good enough."),
+    ])
+    db = tmp_path / "agent.sqlite"
+    done = run_agent(mledojo, "--task", TASK, "--policy", "llm", "--model", "gpt-4o-mini", "--base-url", endpoint.base_url,
+                     "--api-key-env", "AGENT_TEST_KEY", "--json", "--db", str(db), env_extra={"AGENT_TEST_KEY": "sk-atif-test"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = json.loads(done.stdout)["runs"][0]
+    doc = export_atif(mledojo, db, tmp_path / "out.atif.jsonl")[0]
+    check_atif(doc)
+    assert doc["agent"]["model_name"] == "gpt-4o-mini" and "sk-atif-test" not in json.dumps(doc)
+    agents = [s for s in doc["steps"] if s["source"] == "agent"]
+    assert [s["tool_calls"][0]["function_name"] for s in agents] == ["request_info", "execute_code", "finish"]
+    assert [s["llm_call_count"] for s in agents] == [1, 2, 1]  # the second turn needed one repair
+    assert len(agents[1]["extra"]["repairs"]) == 1
+    assert sum(s["metrics"]["prompt_tokens"] for s in agents) == doc["final_metrics"]["total_prompt_tokens"] > 0
+    assert math.isclose(sum(s["metrics"]["cost_usd"] for s in agents), doc["final_metrics"]["total_cost_usd"], rel_tol=1e-6)
+    assert math.isclose(sum(s["extra"]["reward"] for s in agents), run["final"]["total_reward"], abs_tol=1e-9)
 
 
 def test_unknown_export_format_is_refused(mledojo, tmp_path):
