@@ -26,5 +26,8 @@ extension ActionFormat: ExpressibleByArgument {}
 
 /// Export formats of `mledojo agent export`.
 enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+    /// Our chat format (protocol/schemas/trajectory.jsonl.json).
     case jsonl
+    /// Harbor's Agent Trajectory Interchange Format, ATIF-v1.7 (protocol/schemas/trajectory.atif.json).
+    case atif
 }

@@ -10,7 +10,10 @@ struct AgentExportCommand: AsyncParsableCommand {
         discussion: """
             One JSON object per finished run: {"messages": [{"role", "content"}, ...], "rewards": [...], "actions", \
             "scores", "task", "verdict", "reasons", scores, tokens, cost}. Schema: \
-            protocol/schemas/trajectory.jsonl.json; described in protocol/agent.md.
+            protocol/schemas/trajectory.jsonl.json; described in protocol/agent.md. With --format atif, one \
+            Harbor ATIF-v1.7 trajectory document per line instead (system, user and agent steps; the action as \
+            a tool call; reward, score and verdict in the `extra` objects). Schema: \
+            protocol/schemas/trajectory.atif.json.
             """)
 
     @Option(help: "Output format.")
@@ -30,7 +33,11 @@ struct AgentExportCommand: AsyncParsableCommand {
         }
         let lines: [String]
         do {
-            lines = try await TrajectoryExporter.lines(from: try TrajectoryStore(path: path), task: task)
+            let store = try TrajectoryStore(path: path)
+            switch format {
+            case .jsonl: lines = try await TrajectoryExporter.lines(from: store, task: task)
+            case .atif: lines = try await ATIFExporter.lines(from: store, task: task)
+            }
         } catch {
             Console.error("mledojo agent export: \(error)")
             throw ExitCode(2)
