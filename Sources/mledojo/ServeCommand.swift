@@ -60,6 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maxClientRequests = ServerConfiguration.defaultMaxClientRequests
     @Option(help: "Seconds after which an idle session is closed (its history is kept).")
     var sessionTtl = 3600.0
+    @Option(help: "Sessions of a task made ahead of its next reset, worker warm, so an episode's first run does not wait for the imports (0: none; each costs an idle worker's memory).")
+    var spareSessions = 1
     @Flag(help: "Runs may use a GPU: never an address-space limit (RLIMIT_AS breaks CUDA's large reservations); memory is then limited only where a memory cgroup is available.")
     var gpu = false
     @Flag(help: "Do not limit memory with a cgroup per session even where the host allows it (RLIMIT_AS instead).")
@@ -109,6 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
             runLimits: runLimits, maxConcurrentRuns: maxConcurrentRuns, maxQueuedRuns: maxQueuedRuns,
             sessionIdleSeconds: sessionTtl, unsafeNoSandbox: unsafeNoSandbox)
         configuration.maxClientRequests = maxClientRequests
+        configuration.spareSessionsPerTask = spareSessions
         configuration.gpu = gpu
         configuration.memoryCgroups = !noCgroups
         switch adminBind {

@@ -24,10 +24,10 @@ struct TasksDeriveCommand: AsyncParsableCommand {
 
     @Flag(help: "Derive micro-scale twins (the only kind).")
     var micro = false
-    @Option(help: "Training rows of each twin, 50 to 200.")
-    var trainRows = 150
-    @Option(help: "Test rows of each twin.")
-    var testRows = 100
+    @Option(help: "Training rows of each twin, 50 to 200 (default: the smallest of 50, 100, 150, 200 whose twin keeps the parent's ranking).")
+    var trainRows: Int?
+    @Option(help: "Test rows of each twin (default: the parent's whole test set, at most 2000).")
+    var testRows: Int?
     @Option(help: "The subsampling seed.")
     var seed = 0
     @Option(help: "Tasks folder verified twins are published into.")
@@ -51,8 +51,8 @@ struct TasksDeriveCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard micro else { throw ValidationError("name the kind of twin: --micro") }
-        guard (50...200).contains(trainRows) else { throw ValidationError("--train-rows must be 50 to 200") }
-        guard (20...2000).contains(testRows) else { throw ValidationError("--test-rows must be 20 to 2000") }
+        if let trainRows, !(50...200).contains(trainRows) { throw ValidationError("--train-rows must be 50 to 200") }
+        if let testRows, !(20...2000).contains(testRows) { throw ValidationError("--test-rows must be 20 to 2000") }
         guard !parents.isEmpty else { throw ValidationError("name at least one parent task folder") }
         for folder in parents where !FileManager.default.fileExists(atPath: ProjectPaths.resolve(folder).path) {
             throw ValidationError("no such folder: \(folder)")
@@ -92,8 +92,8 @@ struct TasksDeriveCommand: AsyncParsableCommand {
     /// Derives one twin, verifies it, and publishes or rejects it; the report entry.
     private func derive(_ parent: URL, into staging: URL, host: PythonModule, verifier: TaskVerifier, publisher: Publisher) async -> JSONValue {
         var entry: [String: JSONValue] = ["parent": .string(parent.path)]
-        let arguments = ["--micro", "--json", "--train-rows", String(trainRows), "--test-rows", String(testRows), "--seed", String(seed),
-                         "--out", staging.path, parent.path]
+        let sizes = (trainRows.map { ["--train-rows", String($0)] } ?? []) + (testRows.map { ["--test-rows", String($0)] } ?? [])
+        let arguments = ["--micro", "--json"] + sizes + ["--seed", String(seed), "--out", staging.path, parent.path]
         let derived: JSONValue?
         do { derived = try await host.runJSON("derive", arguments, timeoutSeconds: 1800).1?["twins"]?.arrayValue?.first } catch {
             derived = nil

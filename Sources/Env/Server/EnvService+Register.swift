@@ -33,6 +33,7 @@ extension EnvService {
         guard insertion != .refused else {  // registrations run one at a time: only a bug gets here
             throw EnvError(.internal, "task '\(task.id)' appeared while it was being registered")
         }
+        if insertion == .replaced { await dropSpares(of: task.id) }  // made on the task's old files
         return ["task": task.summary, "replaced": .bool(insertion == .replaced)]
     }
 

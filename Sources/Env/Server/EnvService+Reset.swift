@@ -21,15 +21,20 @@ extension EnvService {
             throw EnvError(.badRequest, "parameter 'kernel' must be 'fresh' (a clean interpreter per run) or 'persistent'")
         }
 
-        let sessionID = UUID().uuidString.lowercased()
-        let folders = sessionFolders(sessionID, task: task)
-        let uid = sandbox.setpriv == nil ? nil : await store.nextSandboxUID()
-        try createFolders(folders, owner: uid)
+        // A spare session of the task, made ahead with the default limits, has its worker warm already.
+        let spare = limits == configuration.runLimits ? await spares.take(task.id) : nil
+        let sessionID = spare?.sessionID ?? UUID().uuidString.lowercased()
+        let folders = spare?.folders ?? sessionFolders(sessionID, task: task)
+        var uid = spare?.uid
+        if spare == nil {
+            uid = sandbox.setpriv == nil ? nil : await store.nextSandboxUID()
+            try createFolders(folders, owner: uid)
+        }
         var state = SessionState(sessionID: sessionID, taskID: task.id, budget: budget, scoreSplit: split,
                                  rewardMode: rewardMode, createdAt: Date(), limits: limits, sandboxUID: uid,
                                  persistentKernel: kernel == "persistent", invalidPenalty: invalidPenalty)
         let sequence = try state.begin(.reset, at: Date())
-        await workers.prewarm(sessionID, folders: folders, uid: uid, limits: limits)
+        if spare == nil { await workers.prewarm(sessionID, folders: folders, uid: uid, limits: limits) }
         let dataPath = sandbox.agentDataPath(folders.publicData)
         let workspacePath = sandbox.agentWorkspacePath(folders.workspace)
         let feedback = """
@@ -45,7 +50,31 @@ extension EnvService {
                               reply: .success(id: request.id, result: result), at: Date(), durationSeconds: 0)
         await sessions.add(state, workspace: folders.workspace)
         try await store.createSession(state, workspace: folders.workspace, reset: step)
+        _Concurrency.Task { await self.makeSpares(of: task) }
         return step.reply
+    }
+
+    /// Retires the spare sessions of `task` (their sandboxes see the files it had when they were made).
+    func dropSpares(of task: String) async {
+        while let spare = await spares.take(task) {
+            await workers.retire(spare.sessionID)
+            try? FileManager.default.removeItem(at: spare.folders.workspace.deletingLastPathComponent())
+        }
+    }
+
+    /// Makes the spare sessions `task` lacks: folders, uid and a worker starting, as a reset would.
+    func makeSpares(of task: CompetitionTask) async {
+        for _ in 0..<(await spares.reserve(task.id)) {
+            let sessionID = UUID().uuidString.lowercased()
+            let folders = sessionFolders(sessionID, task: task)
+            let uid = sandbox.setpriv == nil ? nil : await store.nextSandboxUID()
+            do { try createFolders(folders, owner: uid) } catch {
+                await spares.failed(task: task.id)
+                continue
+            }
+            await workers.prewarm(sessionID, folders: folders, uid: uid, limits: configuration.runLimits)
+            await spares.started(.init(sessionID: sessionID, folders: folders, uid: uid), task: task.id)
+        }
     }
 
     /// Creates a session's folders; the sandbox's uid owns what agent code writes to.

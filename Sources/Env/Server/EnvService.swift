@@ -16,6 +16,8 @@ public final class EnvService: Sendable {
     let untrustedGrader: GraderClient
     public let sandbox: Sandbox
     let workers: WorkerPool
+    /// Sessions made ahead of their reset, one per recently reset task (`spareSessionsPerTask`).
+    let spares: SpareSessions
     let scheduler: RunScheduler
     /// Loads task folders through the trusted resolver: at start and for register_task.
     let loader: TaskLoader
@@ -36,6 +38,7 @@ public final class EnvService: Sendable {
         self.loader = loader ?? TaskLoader(grader: grader, untrustedGrader: untrustedGrader)
         self.sandbox = sandbox
         self.workers = WorkerPool(sandbox: sandbox)
+        self.spares = SpareSessions(perTask: configuration.spareSessionsPerTask)
         self.scheduler = RunScheduler(maxConcurrent: configuration.maxConcurrentRuns, maxQueued: configuration.maxQueuedRuns)
     }
 
@@ -143,6 +146,9 @@ public final class EnvService: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while activity.withLock({ $0.inFlight }) > 0 && Date() < deadline {
             try? await _Concurrency.Task.sleep(for: .milliseconds(20))
+        }
+        for spare in await spares.removeAll() {
+            try? FileManager.default.removeItem(at: spare.folders.workspace.deletingLastPathComponent())
         }
         await workers.retireAll()
     }

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var maxQueuedRuns: Int
     /// Sessions idle this long are closed (their history kept) and their workers stopped.
     public var sessionIdleSeconds: Double
+    /// Sessions of a task made ahead of its next reset (0: none), so a reset's first run finds its worker warm.
+    public var spareSessionsPerTask = 1
     /// Run agent code without bubblewrap (only when explicitly asked for: --unsafe-no-sandbox).
     public var unsafeNoSandbox: Bool
     /// Runs may use a GPU: never an address-space limit.
