@@ -83,32 +83,18 @@ struct AgentRunCommand: AsyncParsableCommand {
             Console.error("mledojo agent: \(error)")
             throw ExitCode(2)
         }
-        var local: LocalServer?
-        let endpoint: String
-        if let server {
-            endpoint = server
-        } else {
-            say("mledojo agent: starting an in-process server on \(tasks) …")
-            do {
-                let started = try await LocalServer.start(
-                    tasks: ProjectPaths.resolve(tasks), venv: ProjectPaths.resolve(venv), runtime: ProjectPaths.resolve(runtime))
-                local = started
-                endpoint = started.endpoint
-                for problem in started.loadProblems { say("mledojo agent: the server skipped task \(problem)") }
-            } catch {
-                Console.error("mledojo agent: in-process server: \(error)")
-                throw ExitCode(2)
-            }
-        }
+        let server = try await ServerEndpoint.open(server: self.server, tasks: tasks, venv: venv, runtime: runtime,
+                                                   command: "mledojo agent", say: say)
+        let endpoint = server.endpoint
         let reports: [RunReport]
         do {
             reports = try await play(settings: settings, resources: resources, endpoint: endpoint, say: say)
         } catch {
-            await local?.stop()
+            await server.stop()
             Console.error("mledojo agent: \(error)")
             throw ExitCode(2)
         }
-        await local?.stop()
+        await server.stop()
         let overall = Self.overall(reports.map(\.verdict.status))
         if json {
             let output: JSONValue = [

@@ -86,36 +86,22 @@ struct EvalRunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
-        var local: LocalServer?
-        let endpoint: String
-        if let server {
-            endpoint = server
-        } else {
-            say("mledojo eval: starting an in-process server on \(tasksDir) …")
-            do {
-                let started = try await LocalServer.start(
-                    tasks: ProjectPaths.resolve(tasksDir), venv: ProjectPaths.resolve(venv), runtime: ProjectPaths.resolve(runtime))
-                local = started
-                endpoint = started.endpoint
-                for problem in started.loadProblems { say("mledojo eval: the server skipped task \(problem)") }
-            } catch {
-                Console.error("mledojo eval run: in-process server: \(error)")
-                throw ExitCode(2)
-            }
-        }
+        let server = try await ServerEndpoint.open(server: self.server, tasks: tasksDir, venv: venv, runtime: runtime,
+                                                   command: "mledojo eval", say: say)
+        let endpoint = server.endpoint
         let final: EvalProgress
         do {
             final = try await play(specs: specs, taskSet: taskSet, limits: limits, table: table, resources: resources, store: store,
                                    endpoint: endpoint, say: say)
         } catch let exit as ExitCode {
-            await local?.stop()
+            await server.stop()
             throw exit
         } catch {
-            await local?.stop()
+            await server.stop()
             Console.error("mledojo eval run: \(error)")
             throw ExitCode(2)
         }
-        await local?.stop()
+        await server.stop()
         if json { Console.line(try await summary(final, store: store).encodedString()) }
         if final.failed > 0 { throw ExitCode(1) }
     }
