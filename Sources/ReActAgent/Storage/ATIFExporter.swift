@@ -20,13 +20,7 @@ public enum ATIFExporter {
 
     /// One line per finished run (all runs, or those of `task`).
     public static func lines(from store: TrajectoryStore, task: String? = nil) async throws(AgentError) -> [String] {
-        var lines: [String] = []
-        for run in try await store.runs(task: task) {
-            guard let runID = run["run_id"]?.text else { continue }
-            let turns = try await store.turns(runID: runID)
-            lines.append(trajectory(run: run, turns: turns).encodedString())
-        }
-        return lines
+        try await RunExport.lines(from: store, task: task) { trajectory(run: $0, turns: $1) }
     }
 
     /// The ATIF trajectory of one run. Every stored turn becomes one user step and one agent step;

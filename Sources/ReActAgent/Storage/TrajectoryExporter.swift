@@ -10,13 +10,7 @@ public enum TrajectoryExporter {
 
     /// One line per finished run (all runs, or those of `task`).
     public static func lines(from store: TrajectoryStore, task: String? = nil) async throws(AgentError) -> [String] {
-        var lines: [String] = []
-        for run in try await store.runs(task: task) {
-            guard let runID = run["run_id"]?.text else { continue }
-            let turns = try await store.turns(runID: runID)
-            lines.append(trajectory(run: run, turns: turns).encodedString())
-        }
-        return lines
+        try await RunExport.lines(from: store, task: task) { trajectory(run: $0, turns: $1) }
     }
 
     /// The trajectory object of one run. Turns without a parsed action (a reply that never parsed, a
