@@ -36,8 +36,10 @@ public final class LocalServer: Sendable {
     }
 
     /// Starts a server on `tasks` with the virtual environment `venv` and the trusted runtime `runtime`,
-    /// on `endpoint` if given (a tcp:// one, say); the caller must `stop()` it.
-    public static func start(tasks: URL, venv: URL, runtime: URL, endpoint: String? = nil) async throws -> LocalServer {
+    /// on `endpoint` if given (a tcp:// one, say); the caller must `stop()` it. `spareSessions`: sessions
+    /// made ahead per task (0 for a server that plays one episode per task, where a spare is waste).
+    public static func start(tasks: URL, venv: URL, runtime: URL, endpoint: String? = nil,
+                             spareSessions: Int = 1) async throws -> LocalServer {
         // A short name: a unix socket path must stay under ~107 bytes.
         let directory = FileManager.default.temporaryDirectory
             .appending(path: "mledojo-\(UUID().uuidString.prefix(8).lowercased())")
@@ -46,7 +48,8 @@ public final class LocalServer: Sendable {
         } catch {
             throw EnvError(.internal, "cannot create \(directory.path): \(error)")
         }
-        let configuration = configuration(in: directory, tasks: tasks, venv: venv, runtime: runtime, endpoint: endpoint)
+        var configuration = configuration(in: directory, tasks: tasks, venv: venv, runtime: runtime, endpoint: endpoint)
+        configuration.spareSessionsPerTask = spareSessions
         do {
             return LocalServer(server: try await EnvServer.start(configuration), directory: directory, configuration: configuration)
         } catch {

@@ -58,7 +58,7 @@ public struct ExecutionValidator: Sendable {
     }
 
     private func play(_ id: String, staging: URL) async throws -> RunReport {
-        let server = try await LocalServer.start(tasks: staging, venv: venv, runtime: python.runtime)
+        let server = try await LocalServer.start(tasks: staging, venv: venv, runtime: python.runtime, spareSessions: 0)  // one episode
         let env: EnvClient
         do { env = try EnvClient(endpoint: server.endpoint) } catch {
             await server.stop()
