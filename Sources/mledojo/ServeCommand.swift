@@ -62,6 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
     var sessionTtl = 3600.0
     @Option(help: "Sessions of a task made ahead of its next reset, worker warm, so an episode's first run does not wait for the imports (0: none; each costs an idle worker's memory).")
     var spareSessions = 1
+    @Option(help: "How a session's worker starts: fork-server (forked from one pre-imported process, sharing its pages; ready in milliseconds; needs a root server, else bubblewrap is used) or bubblewrap (each launched, importing its libraries itself).")
+    var workerStart: WorkerStart = .forkServer
     @Flag(help: "Runs may use a GPU: never an address-space limit (RLIMIT_AS breaks CUDA's large reservations); memory is then limited only where a memory cgroup is available.")
     var gpu = false
     @Flag(help: "Do not limit memory with a cgroup per session even where the host allows it (RLIMIT_AS instead).")
@@ -114,6 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.spareSessionsPerTask = spareSessions
         configuration.gpu = gpu
         configuration.memoryCgroups = !noCgroups
+        configuration.workerStart = workerStart
         switch adminBind {
         case "none": configuration.adminEndpoint = nil
         case let endpoint?: configuration.adminEndpoint = endpoint
@@ -147,3 +150,5 @@ struct ServeCommand: AsyncParsableCommand {
         Console.line("mledojo: stopped")
     }
 }
+
+extension WorkerStart: ExpressibleByArgument {}

@@ -94,6 +94,43 @@ print(json.dumps({"opened": opened, "denied": denied}))
     ctx.next_run_ok(s)
 
 
+@attack("fork-server-and-its-sockets-out-of-reach")
+def _(ctx):
+    """The session's worker is a fork of the server's fork server (serve --worker-start fork-server):
+    the run holds no socket, sees no process outside its namespace (neither the fork server nor the
+    worker's parent), and cannot open the worker's descriptors, memory or environment; two sessions'
+    workers run under different uids."""
+    probe = r'''
+import json, os
+out = {"uid": os.getuid()}
+out["sockets"] = []
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+            out["sockets"].append(fd)
+    except OSError:  # the listing's own descriptor, closed by now
+        pass
+for what in ("fd", "mem", "environ", "maps"):
+    try:
+        if what == "fd":
+            os.listdir("/proc/1/fd")
+        else:
+            open(f"/proc/1/{what}", "rb").read(1)
+        out[what] = "OPEN"
+    except OSError as e:
+        out[what] = type(e).__name__
+out["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+out["worker"] = open("/proc/1/cmdline", "rb").read().decode(errors="replace")
+print(json.dumps(out))
+'''
+    first, second = ctx.probe(ctx.session(), probe), ctx.probe(ctx.session(), probe)
+    for res in (first, second):
+        assert res["sockets"] == [], res
+        assert all(res[k] != "OPEN" for k in ("fd", "mem", "environ", "maps")), res
+        assert max(res["pids"]) < 100 and len(res["pids"]) <= 4, res
+    assert first["uid"] != second["uid"], (first, second)
+
+
 @attack("ptrace-other-sandbox-processes")
 def _(ctx):
     """Every other process of the sandbox (the worker is PID 1 and its parent; its forked-ahead child):

@@ -497,10 +497,14 @@ class Worker:
             self.report(run, status, usage)
 
 
-if __name__ == "__main__":
+def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     # Runs share this sandbox's uid: without this they could ptrace the worker or open its forked-ahead
     # child's command pipe through /proc and start code outside every limit.
     set_dumpable(False)
     die_with_parent()
     Worker().serve()
+
+
+if __name__ == "__main__":
+    main()

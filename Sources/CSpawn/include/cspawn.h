@@ -13,4 +13,12 @@ int cspawn_start(const char *path, char *const argv[], char *const envp[], const
 
 /* Creates a pipe whose both ends are close-on-exec. Returns 0 or an errno value. */
 int cspawn_pipe(int fds[2]);
+
+/* Creates a connected pair of Unix sockets of `type` (SOCK_STREAM, SOCK_SEQPACKET), both ends
+   close-on-exec. Returns 0 or an errno value. */
+int cspawn_socketpair(int type, int fds[2]);
+
+/* Sends `length` bytes as one message on `socket_fd` with the descriptor `passed` attached
+   (SCM_RIGHTS), without SIGPIPE. Returns 0 or an errno value (EMSGSIZE when only part was sent). */
+int cspawn_send_with_descriptor(int socket_fd, const void *bytes, size_t length, int passed);
 #endif

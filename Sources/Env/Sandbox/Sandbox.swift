@@ -39,6 +39,9 @@ public struct Sandbox: Sendable {
     public let memoryGroups: MemoryCgroups?
     /// Runs may use a GPU (serve --gpu): never an address-space limit.
     public let gpu: Bool
+    /// How session workers start where both ways work (the root layout): forked from the fork server, or
+    /// each launched through bubblewrap.
+    public var workerStart: WorkerStart = .forkServer
 
     public init(mode: Mode, bubblewrap: String, setpriv: String?, pythonEnvironment: URL, workerDirectory: URL,
                 seccompFilter: [UInt8]? = nil, memoryGroups: MemoryCgroups? = nil, gpu: Bool = false) {
@@ -111,8 +114,12 @@ public struct Sandbox: Sendable {
 
     /// The environment of agent code: nothing of the server's.
     func agentEnvironment(_ folders: SessionFolders) -> [String] {
-        let workspace = agentPaths(folders).workspace
-        return [
+        agentEnvironment(workspace: agentPaths(folders).workspace)
+    }
+
+    /// The environment of agent code whose workspace is at `workspace`.
+    func agentEnvironment(workspace: String) -> [String] {
+        [
             "PATH=/usr/bin:/bin", "HOME=\(workspace)", "LANG=C.UTF-8", "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1",
             "MPLBACKEND=Agg", "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "TMPDIR=/tmp",
             "MLEDOJO_OWN_PID_NAMESPACE=\(mode == .bubblewrap ? "1" : "0")",
@@ -126,22 +133,25 @@ public struct Sandbox: Sendable {
             return Launch(executable: python, arguments: ["-u", workerDirectory.appending(path: workerScript).path],
                           environment: agentEnvironment(folders), descriptor3: nil)
         }
-        let mounts = [
+        return launch(mounts: workerMounts(folders), workingDirectory: "/workspace", uid: uid, tmpBytes: limits.tmpBytes,
+                      environment: agentEnvironment(folders), command: [python, "-u", "/opt/mledojo/\(workerScript)"])
+    }
+
+    /// What a session's worker sees besides the minimal root, launched or forked.
+    func workerMounts(_ folders: SessionFolders) -> [Mount] {
+        [
             Mount(source: workerDirectory.path, destination: "/opt/mledojo"),
             Mount(source: folders.publicData.path, destination: "/data"),
             Mount(source: folders.workspace.path, destination: "/workspace", writable: true),
             Mount(source: folders.steps.path, destination: "/code"),
             Mount(source: folders.logs.path, destination: "/logs", writable: true),
         ]
-        return launch(mounts: mounts, workingDirectory: "/workspace", uid: uid, tmpBytes: limits.tmpBytes,
-                      environment: agentEnvironment(folders), command: [python, "-u", "/opt/mledojo/\(workerScript)"])
     }
 
     /// A sandbox of this layout around `command`: the minimal root, `mounts`, and the uid drop when the
     /// server is root (`uid` nil there means a probe's throwaway uid).
     func launch(mounts: [Mount], workingDirectory: String, uid: UInt32?, tmpBytes: Int, environment: [String],
                 command: [String]) -> Launch {
-        let venv = pythonEnvironment.path
         var arguments: [String]
         if setpriv == nil {
             arguments = ["--unshare-all", "--unshare-user", "--disable-userns", "--uid", "65534", "--gid", "65534",
@@ -151,28 +161,9 @@ public struct Sandbox: Sendable {
                          "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                          "--cap-add", "CAP_SETPCAP"]
         }
-        // bubblewrap running as root makes the folders it creates for mount points 0700: make them 0755.
-        let destinations = [venv, "/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"] + mounts.map(\.destination)
-        arguments += [
-            "--die-with-parent", "--new-session", "--as-pid-1",
-            "--ro-bind", "/usr", "/usr",
-            "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", String(tmpBytes), "--tmpfs", "/dev/shm",
-            "--perms", "1777", "--size", String(tmpBytes), "--tmpfs", "/tmp",
-        ]
-        // After the tmpfs mounts (a venv under /tmp gets its folders inside the sandbox's /tmp), before the
-        // binds (which would make them 0700).
-        for folder in Self.parentFolders(of: destinations) { arguments += ["--perms", "0755", "--dir", folder] }
-        arguments += [
-            "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
-            "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
-            "--ro-bind-try", "/etc/localtime", "/etc/localtime",
-            "--ro-bind", venv, venv,
-        ]
-        for mount in mounts {
-            arguments += [mount.writable ? "--bind" : "--ro-bind", mount.source, mount.destination]
-        }
-        arguments += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", workingDirectory, "--clearenv"]
+        arguments += ["--die-with-parent", "--new-session", "--as-pid-1"]
+        arguments += rootSteps(mounts: mounts, tmpBytes: tmpBytes).flatMap(\.bubblewrapArguments)
+        arguments += ["--chdir", workingDirectory, "--clearenv"]
         for variable in environment {
             let parts = variable.split(separator: "=", maxSplits: 1).map(String.init)
             arguments += ["--setenv", parts[0], parts.count > 1 ? parts[1] : ""]
@@ -187,6 +178,32 @@ public struct Sandbox: Sendable {
         }
         return Launch(executable: bubblewrap, arguments: arguments + command, environment: ["PATH=/usr/bin:/bin"],
                       descriptor3: seccompFilter)
+    }
+
+    /// The minimal root around `mounts`, in the order it is built: /usr, /proc, /dev, bounded tmpfs /tmp
+    /// and /dev/shm, the few files of /etc the loader needs, the Python environment, then `mounts`; the
+    /// root and /dev end read-only.
+    func rootSteps(mounts: [Mount], tmpBytes: Int) -> [SandboxRootStep] {
+        let venv = pythonEnvironment.path
+        var steps: [SandboxRootStep] = [
+            .bind(source: "/usr", path: "/usr"),
+            .symlink(target: "usr/bin", path: "/bin"), .symlink(target: "usr/lib", path: "/lib"),
+            .symlink(target: "usr/lib64", path: "/lib64"),
+            .proc("/proc"), .dev("/dev"),
+            .tmpfs("/dev/shm", bytes: tmpBytes, perms: "1777"), .tmpfs("/tmp", bytes: tmpBytes, perms: "1777"),
+        ]
+        // After the tmpfs mounts (a venv under /tmp gets its folders inside the sandbox's /tmp), before the
+        // binds (bubblewrap running as root makes the folders it creates for mount points 0700: make them 0755).
+        let destinations = [venv, "/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"] + mounts.map(\.destination)
+        steps += Self.parentFolders(of: destinations).map { .directory($0, perms: "0755") }
+        steps += [
+            .bind(source: "/etc/ld.so.cache", path: "/etc/ld.so.cache"),
+            .bind(source: "/etc/alternatives", path: "/etc/alternatives", optional: true),
+            .bind(source: "/etc/localtime", path: "/etc/localtime", optional: true),
+            .bind(source: venv, path: venv),
+        ]
+        steps += mounts.map { .bind(source: $0.source, path: $0.destination, writable: $0.writable) }
+        return steps + [.remountReadOnly("/dev"), .remountReadOnly("/")]
     }
 
     /// Every folder above the given paths (not /), parents first.

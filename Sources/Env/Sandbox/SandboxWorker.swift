@@ -31,6 +31,8 @@ public final class SandboxWorker: Sendable {
     /// The session's memory cgroup, when memory is limited that way.
     let memoryGroup: SessionMemoryGroup?
     private let runMemoryBytes: Int?
+    /// Launched by this server (its child, waited for), not forked by the fork server.
+    private let launched: Bool
 
     /// Starts the worker from `launch` (the sandbox's command line, all the environment it inherits and
     /// what it reads on descriptor 3).
@@ -38,6 +40,7 @@ public final class SandboxWorker: Sendable {
          workingDirectory: String? = nil, stderrLog: URL) throws {
         self.memoryGroup = memoryGroup
         self.runMemoryBytes = runMemoryBytes
+        launched = true
         let descriptor3 = try launch.descriptor3.map(ChildProcess.makeFilledPipe) ?? -1
         let stdinPipe = try ChildProcess.makePipe()
         let stdoutPipe = try ChildProcess.makePipe()
@@ -57,6 +60,32 @@ public final class SandboxWorker: Sendable {
             }
             [stdinPipe.0, stdoutPipe.1, logDescriptor, descriptor3].forEach { if $0 >= 0 { _ = close($0) } }
             readLoop(stdoutPipe.0)
+        }
+        thread.name = "sandbox-worker"
+        thread.start()
+    }
+
+    /// Has the fork server fork the worker from `request` (`Sandbox.forkedWorkerRequest`); its events
+    /// arrive on the socket the fork server hands it, `spawned` (its pid) first.
+    init(forkedBy forkServer: ForkServer, request: JSONValue, memoryGroup: SessionMemoryGroup? = nil, runMemoryBytes: Int? = nil) {
+        self.memoryGroup = memoryGroup
+        self.runMemoryBytes = runMemoryBytes
+        launched = false
+        let thread = Thread { [self] in
+            let channel: Int32
+            do {
+                channel = try forkServer.spawnWorker(request)
+            } catch {
+                state.withLock { $0.failure = "cannot start the sandbox: \(error)" }
+                readLoop(-1)
+                return
+            }
+            let input = dup(channel)
+            state.withLock { state in
+                state.input = input
+                state.failure = "the fork server ended before it started the worker (its log: \(forkServer.log.path))"
+            }
+            readLoop(channel)
         }
         thread.name = "sandbox-worker"
         thread.start()
@@ -117,12 +146,16 @@ public final class SandboxWorker: Sendable {
     }
 
     private func readLoop(_ descriptor: Int32) {
-        JSONLines.read(from: descriptor, deliver: deliver)
-        close(descriptor)
+        if descriptor >= 0 {
+            JSONLines.read(from: descriptor, deliver: deliver)
+            close(descriptor)
+        }
+        // A forked worker's socket ends when it is gone, and its parent has reaped it: no kill to a reused pid.
+        if !launched { state.withLock { $0.pid = 0 } }
         let (pid, input) = state.withLock { ($0.pid, $0.input) }
         terminate(reason: state.withLock { $0.failure })
         if input >= 0 { close(input) }
-        if pid > 0 {
+        if launched, pid > 0 {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
@@ -141,6 +174,15 @@ public final class SandboxWorker: Sendable {
 
     private func deliver(_ event: JSONValue) {
         switch event["event"]?.stringValue {
+        case "spawned":  // a forked worker's pid, as this server sees it
+            if let pid = event["pid"]?.integerValue.flatMap({ pid_t(exactly: $0) }), pid > 1 {
+                state.withLock { state in
+                    state.pid = pid
+                    state.failure = "the sandbox worker exited"
+                }
+            }
+        case "failed":
+            state.withLock { $0.failure = "cannot start the sandbox: \(event["error"]?.stringValue ?? "the fork server failed")" }
         case "ready":
             if let memoryGroup, let runMemoryBytes, let usage = memoryGroup.usage {
                 memoryGroup.setLimit(usage + runMemoryBytes)  // each run may use its budget on top of the worker

@@ -13,10 +13,14 @@ public actor WorkerPool {
     let sandbox: Sandbox
     /// Seconds a worker may take to import its libraries.
     let startupTimeout: Double
+    /// Where workers are forked from, when the sandbox forks them (`Sandbox.forksWorkers`).
+    private let forkServer: ForkServer?
 
-    public init(sandbox: Sandbox, startupTimeout: Double = 120) {
+    /// `logs`: where the fork server writes what it prints (python's own errors), when there is one.
+    public init(sandbox: Sandbox, startupTimeout: Double = 120, logs: URL = FileManager.default.temporaryDirectory) {
         self.sandbox = sandbox
         self.startupTimeout = startupTimeout
+        forkServer = sandbox.forksWorkers ? ForkServer(launch: sandbox.forkServerLaunch(), log: logs.appending(path: "forkserver.log")) : nil
     }
 
     /// The session's worker, started if it has none or its old one died; ready to run.
@@ -47,8 +51,15 @@ public actor WorkerPool {
             launch = launch.joining(group)
             memoryGroup = group
         }
-        let worker = try SandboxWorker(launch, memoryGroup: memoryGroup, runMemoryBytes: limits.memoryBytes,
-                                       workingDirectory: workingDirectory, stderrLog: folders.logs.deletingLastPathComponent().appending(path: "worker.log"))
+        let log = folders.logs.deletingLastPathComponent().appending(path: "worker.log")
+        let worker: SandboxWorker
+        if let forkServer {
+            let request = sandbox.forkedWorkerRequest(folders, uid: uid, limits: limits, log: log, memoryGroup: memoryGroup)
+            worker = SandboxWorker(forkedBy: forkServer, request: request, memoryGroup: memoryGroup, runMemoryBytes: limits.memoryBytes)
+        } else {
+            worker = try SandboxWorker(launch, memoryGroup: memoryGroup, runMemoryBytes: limits.memoryBytes,
+                                       workingDirectory: workingDirectory, stderrLog: log)
+        }
         entries[session] = Entry(worker: worker, lastUsed: Date())
         return worker
     }
@@ -67,9 +78,11 @@ public actor WorkerPool {
         return idle
     }
 
+    /// Stops every worker, and the fork server: the pool takes no more sessions.
     func retireAll() {
         entries.values.forEach { $0.worker.terminate() }
         entries = [:]
+        forkServer?.stop()
     }
 
     public var count: Int { entries.count }

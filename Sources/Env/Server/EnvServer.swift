@@ -29,7 +29,7 @@ public final class EnvServer: Sendable {
     public static func start(_ configuration: ServerConfiguration) async throws -> EnvServer {
         let admin = try configuration.adminEndpoint.map { try AdminEndpoint(endpoint: $0, tokenFile: configuration.adminTokenFile) }
         try FileManager.default.createDirectory(at: configuration.runsDirectory, withIntermediateDirectories: true)
-        let sandbox: Sandbox
+        var sandbox: Sandbox
         var isolation: IsolationReport?
         let memoryGroups = configuration.memoryCgroups ? try? MemoryCgroups.discover().get() : nil
         if configuration.unsafeNoSandbox {
@@ -41,6 +41,7 @@ public final class EnvServer: Sendable {
                 bubblewrap: configuration.bubblewrap, python: configuration.python, pythonEnvironment: configuration.pythonEnvironment,
                 workerDirectory: configuration.workerDirectory, memoryGroups: memoryGroups, gpu: configuration.gpu)
             sandbox = probed
+            sandbox.workerStart = configuration.workerStart
             isolation = report
         }
         let store = try Store(path: configuration.databasePath)

@@ -37,7 +37,7 @@ public final class EnvService: Sendable {
         self.untrustedGrader = untrustedGrader ?? grader
         self.loader = loader ?? TaskLoader(grader: grader, untrustedGrader: untrustedGrader)
         self.sandbox = sandbox
-        self.workers = WorkerPool(sandbox: sandbox)
+        self.workers = WorkerPool(sandbox: sandbox, logs: configuration.runsDirectory)
         self.spares = SpareSessions(perTask: configuration.spareSessionsPerTask)
         self.scheduler = RunScheduler(maxConcurrent: configuration.maxConcurrentRuns, maxQueued: configuration.maxQueuedRuns)
     }

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var gpu = false
     /// Limit memory with a cgroup per session where the host allows it (else RLIMIT_AS).
     public var memoryCgroups = true
+    /// How session workers start where the sandbox allows a choice (`Sandbox.forksWorkers`).
+    public var workerStart = WorkerStart.forkServer
     /// The admin endpoint (`ipc://` or `tcp://`; protocol.md, section 4.10) that answers register_task;
     /// nil: none. `mledojo serve` binds `ipc://<folder of the database>/admin.sock` unless told otherwise.
     public var adminEndpoint: String?
