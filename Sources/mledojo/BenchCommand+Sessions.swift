@@ -38,12 +38,24 @@ extension BenchCommand {
         }
         Thread.sleep(forTimeInterval: 1)  // forked-ahead children settle
         let after = Self.treePSS(root: serverPID)
+        // With the fork server (serve --worker-start fork-server), the sessions' workers share its pages: the
+        // marginal cost is what each adds; the whole tree under it, divided by the sessions in it, also
+        // charges them the fork server itself.
+        let forkServer = Self.processes(parent: serverPID).first { Self.commandLine($0).contains("forkserver.py") }
+        let shared = forkServer.map { (pss: Self.treePSS(root: $0), sessions: Self.processes(parent: $0).count) }
         for session in sessions { _ = try? client.call(.close, session: session) }
         let perSession = Double(after - before) / Double(idle) / 1024
         let (median, p99) = BenchRow.summary(starts)
-        return [BenchRow("reset → first execute_code reply (a reset every 1.5 s)", note: "\(BenchRow.format(median)) (p99 \(BenchRow.format(p99)))"),
-                BenchRow("first execute_code after a task's first reset (no spare yet)", note: cold.map(BenchRow.format) ?? "skipped: no \(coldTask)"),
-                BenchRow("PSS per idle session (\(idle) sessions, MiB)", note: String(format: "%.1f", perSession))]
+        var rows = [BenchRow("reset → first execute_code reply (a reset every 1.5 s)", note: "\(BenchRow.format(median)) (p99 \(BenchRow.format(p99)))"),
+                    BenchRow("first execute_code after a task's first reset (no spare yet)", note: cold.map(BenchRow.format) ?? "skipped: no \(coldTask)"),
+                    BenchRow("PSS per idle session, what each adds (\(idle) sessions, MiB)", note: String(format: "%.1f", perSession))]
+        if let shared, shared.sessions > 0 {
+            rows.append(BenchRow("PSS per idle session, fork server's share included (\(shared.sessions) workers, MiB)",
+                                 note: String(format: "%.1f", Double(shared.pss) / Double(shared.sessions) / 1024)))
+        } else {
+            rows.append(BenchRow("PSS per idle session, fork server's share included", note: "no fork server (workers launched)"))
+        }
+        return rows
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Double {
@@ -51,9 +63,8 @@ extension BenchCommand {
         return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }
 
-    /// The PSS, in KiB, of `root` and every process below it (`/proc/<pid>/smaps_rollup`; 0 for a
-    /// process that is gone or unreadable).
-    static func treePSS(root: pid_t) -> Int {
+    /// Every process's parent, from /proc/<pid>/stat.
+    static func parents() -> [pid_t: [pid_t]] {
         var children: [pid_t: [pid_t]] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
@@ -61,6 +72,19 @@ extension BenchCommand {
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 1, let parent = pid_t(fields[1]) { children[parent, default: []].append(pid) }
         }
+        return children
+    }
+
+    static func processes(parent: pid_t) -> [pid_t] { parents()[parent] ?? [] }
+
+    static func commandLine(_ pid: pid_t) -> String {
+        ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").replacingOccurrences(of: "\0", with: " ")
+    }
+
+    /// The PSS, in KiB, of `root` and every process below it (`/proc/<pid>/smaps_rollup`; 0 for a
+    /// process that is gone or unreadable).
+    static func treePSS(root: pid_t) -> Int {
+        let children = parents()
         var total = 0
         var queue = [root]
         while let pid = queue.popLast() {

@@ -46,6 +46,9 @@ public struct IsolationReport: Sendable {
             ("processes", separateUIDs ? "RLIMIT_NPROC on the session's own uid" : "NOT enforced (runs share root's uid)"),
             ("workspace disk", "watched during the run (DISK_LIMIT)"),
             ("output", "watched during the run (OUTPUT_LIMIT); head and tail returned, full log kept"),
+            ("session workers", sandbox?.forksWorkers == true
+                ? "forked from one pre-imported fork server, each confined as bubblewrap would (shared pages, ready in ms)"
+                : "each launched through bubblewrap, importing its libraries itself"),
         ]
     }
 
