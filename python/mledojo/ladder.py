@@ -20,7 +20,8 @@ Targets: the answers' single value column. A probability column (the sample hold
 [0, 1]) is P(positive), the positive class being that column's name as a class of train's target
 (``bad`` of ``Status``), else 1/true; a label column (text, or few integers) is predicted as the
 most probable class; any other column is a regression, fit on log1p when the metric's name says
-log and the target is non-negative. All models are seeded: the same inputs give the same predictions.
+log and the target is non-negative (predictions then clipped to train's range of targets, so none is
+negative: a log metric refuses those). All models are seeded: the same inputs give the same predictions.
 """
 
 import contextlib
@@ -171,9 +172,14 @@ def _fit_predict(kind: str, tables: Tables, target: Target, cols):
         model.fit(x_train, y)
         return list(model.classes_), model.predict_proba(x_test)
     y = pd.to_numeric(y_raw[keep], errors="coerce").astype(float).to_numpy()
-    model.fit(x_train, np.log1p(y) if target.log else y)
+    fitted = np.log1p(y) if target.log else y
+    model.fit(x_train, fitted)
     pred = model.predict(x_test)
-    return None, (np.expm1(np.clip(pred, -50, 50)) if target.log else pred)
+    if not target.log:
+        return None, pred
+    # a log metric takes logs of the predictions: a linear model extrapolating below log1p(0) would submit a
+    # negative number (an invalid submission, not a poor one); predictions stay within train's targets
+    return None, np.expm1(np.clip(pred, fitted.min(), fitted.max()))
 
 
 def _as_submission(tables: Tables, target: Target, classes, values) -> pd.DataFrame:
