@@ -131,10 +131,15 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let isolation = server.isolation {
-            let sandbox = server.service.sandbox
+            // Waits for the fork server's first worker (about a second; the server is already answering).
+            let forkingProblem = await server.service.workers.checkForking()
+            let sandbox = await server.service.workers.sandbox
             Console.line(isolation.enforcement(sandbox: sandbox).map { "mledojo: \($0.0): \($0.1)" }.joined(separator: "\n"))
             if !sandbox.givesSessionsOwnUIDs, let failed = isolation.checks.first(where: { $0.name == "own uid per session" && !$0.ok }) {
                 Console.error("mledojo serve: WARNING: sessions share root's uid, so process limits do not hold: \(failed.detail)")
+            }
+            if let problem = forkingProblem {
+                Console.error("mledojo serve: WARNING: session workers cannot be forked here, so each is launched through bubblewrap (~1 s and ~110 MiB more per session): \(problem)")
             }
         } else {
             Console.error("mledojo serve: WARNING: --unsafe-no-sandbox: agent code runs unisolated (and can reach the admin endpoint)")

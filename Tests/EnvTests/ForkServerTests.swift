@@ -136,23 +136,31 @@ struct ForkServerTests {
         await pool.retireAll()
     }
 
-    @Test func aForkServerThatCannotStartNamesItsLog() async throws {
+    @Test func aForkServerThatFailsItsCheckIsReportedAndWorkersAreLaunchedInstead() async throws {
         guard getuid() == 0 else { return }
         let venv = RepositoryPaths.venv
         let temporary = try TemporaryDirectory()
         defer { temporary.remove() }
         let root = temporary.url
         var (sandbox, _) = try await Sandbox.probed(bubblewrap: "/usr/bin/bwrap", python: venv.appending(path: "bin/python").path,
-                                                    pythonEnvironment: venv, workerDirectory: root.appending(path: "no-worker-here"))
+                                                    pythonEnvironment: venv,
+                                                    workerDirectory: RepositoryPaths.pythonRuntime.appending(path: "mledojo_sandbox"))
         sandbox.workerStart = .forkServer
-        let pool = WorkerPool(sandbox: sandbox, logs: root)
+        let broken = Sandbox.Launch(executable: sandbox.python, arguments: ["-c", "raise SystemExit('no fork server today')"],
+                                    environment: [], descriptor3: nil)
+        let log = root.appending(path: "forkserver.log")
+        let pool = WorkerPool(sandbox: sandbox, startupTimeout: 60, logs: root, forkServer: ForkServer(launch: broken, log: log))
+        let problem = try #require(await pool.checkForking())
+        #expect(problem.contains("fork server") && problem.contains(log.path), "\(problem)")
+        #expect(try String(contentsOf: log, encoding: .utf8).contains("no fork server today"))
+        #expect(await pool.sandbox.forksWorkers == false)
         let folders = SessionFolders(workspace: root.appending(path: "workspace"), publicData: root.appending(path: "data"),
                                      steps: root.appending(path: "steps"), logs: root.appending(path: "logs"))
-        await #expect {
-            _ = try await pool.worker(for: "s", folders: folders, uid: 64990, limits: .serverDefault)
-        } throws: { error in
-            "\(error)".contains("fork server") && "\(error)".contains(root.appending(path: "forkserver.log").path)
+        for folder in [folders.workspace, folders.publicData, folders.steps, folders.logs] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         }
+        let worker = try await pool.worker(for: "s", folders: folders, uid: 64990, limits: .serverDefault)  // through bubblewrap
+        #expect(worker.isAlive)
         await pool.retireAll()
     }
 

@@ -51,6 +51,28 @@ final class ForkServer: Sendable {
         }
     }
 
+    /// Forks one worker for a throwaway session under `folder` and waits until it is ready: nil when it
+    /// is, else why not (the pool then launches workers through bubblewrap instead).
+    func check(sandbox: Sandbox, in folder: URL, timeout: Double) async -> String? {
+        let root = folder.appending(path: ".fork-check-\(UUID().uuidString.prefix(8).lowercased())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folders = SessionFolders(workspace: root.appending(path: "workspace"), publicData: root.appending(path: "data"),
+                                     steps: root.appending(path: "steps"), logs: root.appending(path: "logs"))
+        do {
+            for made in [folders.workspace, folders.publicData, folders.steps, folders.logs] {
+                try FileManager.default.createDirectory(at: made, withIntermediateDirectories: true)
+            }
+            let request = sandbox.forkedWorkerRequest(folders, uid: nil, limits: .serverDefault, log: root.appending(path: "worker.log"),
+                                                      memoryGroup: nil)
+            let worker = SandboxWorker(forkedBy: self, request: request)
+            defer { worker.terminate(reason: "the fork server's check is over") }
+            try await worker.waitUntilReady(timeout: timeout)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// Stops the fork server; its workers die with it (parent-death signals). Later requests fail.
     func stop() {
         state.withLock { state in

@@ -15,7 +15,7 @@ public final class EnvService: Sendable {
     /// The grader for tasks whose code an LLM wrote (`CompetitionTask.untrustedCode`), in the sandbox.
     let untrustedGrader: GraderClient
     public let sandbox: Sandbox
-    let workers: WorkerPool
+    public let workers: WorkerPool
     /// Sessions made ahead of their reset, one per recently reset task (`spareSessionsPerTask`).
     let spares: SpareSessions
     let scheduler: RunScheduler
