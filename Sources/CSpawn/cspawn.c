@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -82,4 +83,8 @@ int cspawn_start(const char *path, char *const argv[], char *const envp[], const
 close_copies:
     for (int i = 0; i < passed_count; i++) close(copies[i]);
     return result;
+}
+
+int cspawn_signal_on_parent_death(int signal) {
+    return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0) == 0 ? 0 : errno;
 }

@@ -6,5 +6,5 @@ struct MLEDojoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mledojo",
         abstract: "An environment server for machine-learning-engineering agents (protocol v1 over ZeroMQ).",
-        subcommands: [ServeCommand.self, TasksCommand.self, GenerateCommand.self, DoctorCommand.self, BenchCommand.self, AgentCommand.self, EvalCommand.self])
+        subcommands: [ServeCommand.self, HealthCommand.self, TasksCommand.self, GenerateCommand.self, DoctorCommand.self, BenchCommand.self, AgentCommand.self, EvalCommand.self])
 }

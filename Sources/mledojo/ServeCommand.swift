@@ -64,6 +64,10 @@ struct ServeCommand: AsyncParsableCommand {
     var spareSessions = 1
     @Option(help: "How a session's worker starts: fork-server (forked from one pre-imported process, sharing its pages; ready in milliseconds; needs a root server, else bubblewrap is used) or bubblewrap (each launched, importing its libraries itself).")
     var workerStart: WorkerStart = .forkServer
+    @Option(help: "Write this file once serving: JSON with the bound endpoint (a tcp://IP:* bind picks a free port), the admin endpoint, pid and instance; removed at a clean stop.")
+    var readyFile: String?
+    @Flag(help: "End (as on SIGTERM) when the process that started this server ends, so a supervisor that dies leaves no orphan server.")
+    var exitWithParent = false
     @Flag(help: "Runs may use a GPU: never an address-space limit (RLIMIT_AS breaks CUDA's large reservations); memory is then limited only where a memory cgroup is available.")
     var gpu = false
     @Flag(help: "Do not limit memory with a cgroup per session even where the host allows it (RLIMIT_AS instead).")
@@ -105,6 +109,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if exitWithParent && !ParentDeath.deliver(SIGTERM) {
+            Console.error("mledojo serve: --exit-with-parent: the parent process is gone already")
+            throw ExitCode(2)
+        }
         var configuration = ServerConfiguration(
             tasksDirectory: ProjectPaths.resolve(tasks), endpoint: bind, databasePath: ProjectPaths.resolve(db).path,
             runsDirectory: ProjectPaths.resolve(runs), pythonEnvironment: ProjectPaths.resolve(venv),
@@ -149,9 +157,23 @@ struct ServeCommand: AsyncParsableCommand {
         }
         Console.line("mledojo: serving \(server.service.taskCount) tasks on \(server.endpoint) (db \(configuration.databasePath))")
         Console.line("mledojo: admin endpoint \(server.adminEndpoint ?? "none")")
+        let ready = readyFile.map(ProjectPaths.resolve)
+        if let ready {
+            let record: JSONValue = ["endpoint": .string(server.endpoint), "admin_endpoint": server.adminEndpoint.map(JSONValue.string) ?? .null,
+                                     "pid": .number(Double(getpid())), "instance": .string(server.service.instanceID)]
+            do {
+                try FileManager.default.createDirectory(at: ready.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try record.encoded().write(to: ready, options: .atomic)
+            } catch {
+                Console.error("mledojo serve: cannot write --ready-file \(ready.path): \(error)")
+                await server.shutdown()
+                throw ExitCode(2)
+            }
+        }
         let signal = await SignalWaiter.wait(for: [SIGTERM, SIGINT])
         Console.line("mledojo: signal \(signal), shutting down")
         await server.shutdown()
+        if let ready { try? FileManager.default.removeItem(at: ready) }
         Console.line("mledojo: stopped")
     }
 }

@@ -21,4 +21,8 @@ int cspawn_socketpair(int type, int fds[2]);
 /* Sends `length` bytes as one message on `socket_fd` with the descriptor `passed` attached
    (SCM_RIGHTS), without SIGPIPE. Returns 0 or an errno value (EMSGSIZE when only part was sent). */
 int cspawn_send_with_descriptor(int socket_fd, const void *bytes, size_t length, int passed);
+
+/* prctl(PR_SET_PDEATHSIG, signal): the calling process gets `signal` when the thread that created it
+   ends. Returns 0 or an errno value. */
+int cspawn_signal_on_parent_death(int signal);
 #endif

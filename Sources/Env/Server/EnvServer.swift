@@ -12,9 +12,11 @@ public final class EnvServer: Sendable {
     private let transport: ZMQTransport
     private let adminTransport: ZMQTransport?
     private let reaper: _Concurrency.Task<Void, Never>
+    /// Held while this server serves its database: a second server on it refuses to start.
+    private let databaseLock: DatabaseLock
 
     private init(endpoint: String, service: EnvService, transport: ZMQTransport, admin: (endpoint: String, transport: ZMQTransport)?,
-                 loadProblems: [String], isolation: IsolationReport?, reaper: _Concurrency.Task<Void, Never>) {
+                 loadProblems: [String], isolation: IsolationReport?, reaper: _Concurrency.Task<Void, Never>, databaseLock: DatabaseLock) {
         self.endpoint = endpoint
         self.service = service
         self.transport = transport
@@ -23,10 +25,13 @@ public final class EnvServer: Sendable {
         self.loadProblems = loadProblems
         self.isolation = isolation
         self.reaper = reaper
+        self.databaseLock = databaseLock
     }
 
     /// Starts a server. Refuses to run agent code without isolation unless `unsafeNoSandbox` is set.
     public static func start(_ configuration: ServerConfiguration) async throws -> EnvServer {
+        // First: a second server on a database in use stops here. Released if the start fails (deinit).
+        let databaseLock = try DatabaseLock(database: configuration.databasePath)
         let admin = try configuration.adminEndpoint.map { try AdminEndpoint(endpoint: $0, tokenFile: configuration.adminTokenFile) }
         try FileManager.default.createDirectory(at: configuration.runsDirectory, withIntermediateDirectories: true)
         var sandbox: Sandbox
@@ -83,7 +88,7 @@ public final class EnvServer: Sendable {
             }
         }
         return EnvServer(endpoint: endpoint, service: service, transport: transport, admin: adminBinding,
-                         loadProblems: loaded.problems, isolation: isolation, reaper: reaper)
+                         loadProblems: loaded.problems, isolation: isolation, reaper: reaper, databaseLock: databaseLock)
     }
 
     /// A ROUTER transport on `endpoint` with the configured frame and per-client limits.
@@ -126,5 +131,6 @@ public final class EnvServer: Sendable {
         await service.grader.shutdown()
         await service.untrustedGrader.shutdown()
         service.sandbox.memoryGroups?.removeBase()
+        databaseLock.release()
     }
 }

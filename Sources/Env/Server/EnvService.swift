@@ -24,6 +24,9 @@ public final class EnvService: Sendable {
     /// Whether a register_task is being answered (they run one at a time).
     let registering = Mutex(false)
     private let activity = Mutex((inFlight: 0, draining: false))
+    /// Names this server process in `health` (a fleet's router tells a restarted server from the old one).
+    public let instanceID = UUID().uuidString.lowercased()
+    let startedAt = Date()
 
     /// `loader` defaults to one that asks `grader` and `untrustedGrader`, as the server's start does. Without
     /// `untrustedGrader`, tasks whose code is untrusted go to `grader`, which refuses them.
@@ -167,11 +170,18 @@ public final class EnvService: Sendable {
 
     func health() async throws -> JSONValue {
         let counts = try await store.sessionCounts()
+        let runs = await scheduler.load
         return [
             "status": "ok", "version": .string(Self.version), "protocol": 1,
             "tasks": .number(Double(catalog.count)),
             "sessions": ["open": .number(Double(counts.open)), "total": .number(Double(counts.total))],
             "sandbox": .string(sandbox.mode.rawValue),  // "none" under --unsafe-no-sandbox
+            "instance": .string(instanceID), "pid": .number(Double(getpid())),
+            "started_at": .string(ISO8601DateFormatter().string(from: startedAt)),
+            "capacity": ["max_concurrent_runs": .number(Double(scheduler.maxConcurrent)),
+                         "max_queued_runs": .number(Double(scheduler.maxQueued))],
+            "load": ["sessions": .number(Double(counts.open)), "runs_in_flight": .number(Double(runs.running)),
+                     "runs_queued": .number(Double(runs.waiting))],
         ]
     }
 
