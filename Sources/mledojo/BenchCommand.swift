@@ -1,6 +1,7 @@
 import ArgumentParser
 import Env
 import Foundation
+import ReActAgent
 import Synchronization
 import ZeroMQ
 
@@ -17,6 +18,18 @@ struct BenchCommand: ParsableCommand {
             The fresh side is what a per-action interpreter costs \
             (MLE-Dojo starts one for every action): the venv's own python with the same imports and work. Use a \
             release build (make bench).
+
+            Micro twins (second table; --skip-twins leaves it out): the bench copies --tasks into its temporary \
+            folder and derives there a micro twin of every task (`python -m mledojo.derive --micro`, the twin \
+            `mledojo tasks derive --micro` writes before its verification), then serves the copy. Per task: the \
+            median wall time of the baseline agent's two code runs (its linear and its gradient-boosting solution, \
+            one execute_code each) on the full task and on its twin, and the speed-up; a task derive refuses is \
+            listed as "no twin" with derive's reason. Rollouts: episodes per minute of a fixed 5-step episode — \
+            reset; request_info overview; execute_code of the baseline agent's linear scikit-learn solution (--rollout-solution), which \
+            writes submission.csv; evaluate submission.csv; close — on --rollout-task and on its twin, with 1, 16 and 64 \
+            clients (each a thread with its own socket, playing episodes back to back until --rollout-seconds have \
+            passed, every started episode finished), and the ratio twin / full. The server keeps its default \
+            settings but a run queue (--max-queued-runs) long enough that 64 clients never get BUSY.
             """)
 
     @Option(help: "Folder of task folders.") var tasks = "tasks"
@@ -25,17 +38,42 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Task with a test set of 10k+ rows for the evaluate measure.") var bigTask = "diamonds-price"
     @Option(help: "Rounds of each code run (request_info runs 50 times as many).") var rounds = 20
     @Option(help: "Seconds each throughput measure runs.") var seconds = 3.0
+    @Flag(help: "Leave out the micro twins: no derive, no per-task and rollout rows.") var skipTwins = false
+    @Option(name: .customLong("twin"), help: "A task to derive a twin of (repeatable; default: every task of --tasks that is not a twin).")
+    var twins: [String] = []
+    @Option(help: "Training rows of each twin, 50 to 200 (default: derive's search, the smallest that keeps the ranking).")
+    var twinTrainRows: Int?
+    @Option(help: "Task (with a twin) whose episodes the rollout rows play.") var rolloutTask = "ames-house-prices"
+    @Option(help: "Seconds each rollout measure plays new episodes for.") var rolloutSeconds = 15.0
+    @Option(help: "The baseline agent's solution the rollout episodes run: linear or boosting.")
+    var rolloutSolution: RolloutSolution = .linear
+    @Option(parsing: .upToNextOption, help: "Concurrent clients of the rollout rows.") var rolloutClients = [1, 16, 64]
+
+    func validate() throws {
+        if let twinTrainRows, !(50...200).contains(twinTrainRows) { throw ValidationError("--twin-train-rows must be 50 to 200") }
+        guard rolloutSeconds > 0, !rolloutClients.isEmpty, rolloutClients.allSatisfy({ (1...1024).contains($0) }) else {
+            throw ValidationError("--rollout-seconds must be positive and --rollout-clients 1 to 1024 each")
+        }
+    }
 
     func run() throws {
         let python = ProjectPaths.resolve(venv).appending(path: "bin/python").path
         let folder = FileManager.default.temporaryDirectory.appending(path: "mledojo-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
+        var tasksRoot = ProjectPaths.resolve(tasks)
+        var twinPairs: [TwinPair] = []
+        var deriveSeconds = 0.0
+        if !skipTwins {
+            (tasksRoot, twinPairs, deriveSeconds) = try stageTwins(from: tasksRoot, into: folder, python: URL(fileURLWithPath: python))
+        }
         let endpoint = "ipc://\(folder.path)/bench.sock"
         let server = Process()
         server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        server.arguments = ["serve", "--tasks", tasks, "--bind", endpoint, "--db", folder.appending(path: "bench.sqlite").path,
-                            "--runs", folder.appending(path: "runs").path, "--venv", venv]
+        // The default settings, but a run queue that holds every rollout client's run (past it: BUSY).
+        server.arguments = ["serve", "--tasks", tasksRoot.path, "--bind", endpoint, "--db", folder.appending(path: "bench.sqlite").path,
+                            "--runs", folder.appending(path: "runs").path, "--venv", venv,
+                            "--max-queued-runs", String(max(256, 4 * (rolloutClients.max() ?? 0)))]
         server.standardOutput = FileHandle.nullDevice
         try server.run()
         defer { server.terminate(); server.waitUntilExit() }
@@ -43,7 +81,6 @@ struct BenchCommand: ParsableCommand {
         let context = ZMQContext()
         let client = try BlockingClient(context: context, endpoint: endpoint)
         try waitForHealth(client, server: server)
-        let tasksRoot = ProjectPaths.resolve(tasks)
         let session = try client.call(.reset, params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
         _ = try client.call(.executeCode, session: session, params: ["code": "print(1)"])  // the worker is warm now
 
@@ -69,9 +106,26 @@ struct BenchCommand: ParsableCommand {
         }
         _ = try? client.call(.close, session: session)
         rows += try sessionRows(client, serverPID: server.processIdentifier)
+        var twinRows: [[String]] = []
+        if !skipTwins {
+            let scripts = try SolutionScripts(resources: try AgentResources.locate())
+            twinRows = try twinExecutionRows(client, pairs: twinPairs, scripts: scripts)
+            if let pair = twinPairs.first(where: { $0.parent == rolloutTask }) {
+                let code = try baselineScripts(client, task: rolloutTask, scripts: scripts)
+                twinRows += try rolloutRows(context: context, endpoint: endpoint, pair: pair,
+                                            code: rolloutSolution == .boosting ? code.boosting : code.linear)
+            } else {
+                twinRows.append(["rollouts", "", "skipped", "no task \(rolloutTask)"])
+            }
+        }
         client.close()
         print("mledojo bench (\(rounds) rounds per code run; ms; ratio = fresh interpreter / server)")
         print(TextTable.render(header: ["measure", "median", "p99", "fresh median", "ratio"], rows: rows.map(\.cells)))
+        if !skipTwins {
+            print("\nmicro twins (derived in \(String(format: "%.0f", deriveSeconds)) s; code runs: median of \(twinRounds) rounds; "
+                  + "episode: reset, request_info, execute_code(\(rolloutSolution.rawValue)), evaluate, close, for \(String(format: "%.0f", rolloutSeconds)) s)")
+            print(TextTable.render(header: ["measure", "full task", "micro twin", "ratio"], rows: twinRows))
+        }
     }
 
     private func evaluateBenchRow(_ client: BlockingClient, tasksRoot: URL, python: String) throws -> BenchRow {
