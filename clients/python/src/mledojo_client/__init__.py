@@ -6,6 +6,9 @@
 - :mod:`mledojo_client.gym`: a Gymnasium env registered as ``mledojo/MLEDojo-v1`` (extra
   ``[gym]``).
 - One exception class per protocol error code, all :class:`ProtocolError` with ``.code``.
+- :class:`Router` / :class:`AsyncRouter`: a fleet of servers; each session is placed on the
+  least-loaded one and pinned there (:mod:`mledojo_client.router`); :class:`SessionLost` when
+  its server is gone.
 
 Error codes, action names and info types are read from the protocol's JSON Schemas (see
 :mod:`mledojo_client._protocol`): ``ERROR_CODES``, ``ACTIONS``, ``SESSION_ACTIONS``,
@@ -22,6 +25,8 @@ from .errors import (ERROR_CLASSES, BadRequestError, BudgetExhaustedError, BusyE
                      NoSuchSessionError, NoSuchTaskError, ProtocolError, RequestTimeoutError,
                      ServerTimeoutError, SessionClosedError, UnknownActionError,
                      UnsupportedVersionError, error_class)
+from .router import NoServerError, RoutedSession, Router, SessionLost
+from .router_async import AsyncRoutedSession, AsyncRouter
 
 __version__ = "1.0.0"
 
@@ -33,4 +38,5 @@ __all__ = [
     "NoSuchTaskError", "NoSuchSessionError", "SessionClosedError", "BudgetExhaustedError",
     "ServerTimeoutError", "BusyError", "FrameTooLargeError", "ForbiddenError", "InternalError",
     "RequestTimeoutError", "ClientClosedError", "ERROR_CLASSES", "error_class",
+    "Router", "AsyncRouter", "RoutedSession", "AsyncRoutedSession", "SessionLost", "NoServerError",
 ]
