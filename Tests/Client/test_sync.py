@@ -50,6 +50,11 @@ def test_session_errors_budget_closed_busy(client):
         s.request_info("no-such-info")  # refused before it started: no step used
     assert not s.request_info("name")["truncated"] and not s.truncated
     rid = client.send("execute_code", session=s.id, params={"code": SLEEP.format(s=1.5)})
+    # The server handles requests concurrently: the run must have begun before the next step is sent.
+    deadline = time.monotonic() + 60
+    while sum(client.health()["load"][k] for k in ("runs_in_flight", "runs_queued")) == 0:
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.01)
     with pytest.raises(mc.BusyError) as e:
         s.request_info("name")
     assert e.value.code == "BUSY"

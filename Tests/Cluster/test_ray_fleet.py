@@ -31,6 +31,7 @@ ray = pytest.importorskip("ray", reason="the Ray cluster test runs in .venv-ray 
 from ray.cluster_utils import Cluster  # noqa: E402
 
 from mledojo_client import Client  # noqa: E402
+from mledojo_client.router import Router  # noqa: E402
 from mledojo_client.ray_fleet import Fleet  # noqa: E402
 
 
@@ -130,3 +131,15 @@ def test_a_killed_host_actor_is_restarted_and_leaves_no_orphan_server(fleet):
     print(f"host actor killed -9: serving again after {time.monotonic() - killed:.1f} s")
     assert ray.get(host.actor_pid.remote()) != actor
     assert step_ok(after["endpoint"], session.id) == 2
+
+
+def test_the_router_finds_the_fleet_through_ray_and_pins_sessions(fleet):
+    up, _, namespace = fleet
+    router = Router.from_ray(namespace, timeout_s=120)
+    assert sorted(router.refresh()) == sorted(up.endpoints())
+    sessions = [router.reset(TASK) for _ in range(2)]
+    assert {s.endpoint for s in sessions} == set(up.endpoints())  # least loaded: one each
+    for session in sessions:
+        assert session.execute_code("print(1)")["result"]["execution"]["status"] == "SUCCESS"
+    again = Router.from_ray(namespace, timeout_s=120).attach(sessions[0].id)
+    assert again.endpoint == sessions[0].endpoint

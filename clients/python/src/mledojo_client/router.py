@@ -147,7 +147,8 @@ def _dedupe(endpoints: Iterable[str]) -> List[str]:
 
 
 class _Source:
-    """Where a router's endpoints come from: a fixed list, a text file, or ready files."""
+    """Where a router's endpoints come from: a fixed list, a text file, ready files, or a fleet of
+    server hosts on Ray (`mledojo_client.ray_fleet`, asked again at every read)."""
 
     def __init__(self, kind: str, value: Any):
         self.kind = kind
@@ -162,6 +163,9 @@ class _Source:
             return _dedupe(read_endpoints_file(self.value))
         if self.kind == "ready":
             return _dedupe(r["endpoint"] for r in read_ready_files(self.value))
+        if self.kind == "ray":
+            from .ray_fleet import Fleet  # needs the [ray] extra and a connected Ray driver
+            return _dedupe(Fleet.connect(self.value).endpoints())
         return _dedupe(self.value)
 
 
@@ -474,6 +478,12 @@ class Router:
         :meth:`refresh`; a file left by a killed server names an endpoint that is skipped
         because it does not answer."""
         return cls(_source=_Source("ready", os.fspath(folder_or_glob)), **kwargs)
+
+    @classmethod
+    def from_ray(cls, namespace: str = "mledojo", **kwargs: Any) -> "Router":
+        """Endpoints of the fleet up in Ray `namespace` (`mledojo_client.ray_fleet`; call ``ray.init``
+        first); asked again by :meth:`refresh`, so a host restarted on a new port is found."""
+        return cls(_source=_Source("ray", namespace), **kwargs)
 
     # -- fleet -----------------------------------------------------------------------------
     @property

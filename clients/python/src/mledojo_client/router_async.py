@@ -315,6 +315,11 @@ class AsyncRouter:
         """Endpoints from ``mledojo serve --ready-file`` files (a folder, a glob or one file)."""
         return cls(_source=_Source("ready", os.fspath(folder_or_glob)), **kwargs)
 
+    @classmethod
+    def from_ray(cls, namespace: str = "mledojo", **kwargs: Any) -> "AsyncRouter":
+        """As :meth:`Router.from_ray`."""
+        return cls(_source=_Source("ray", namespace), **kwargs)
+
     @property
     def endpoints(self) -> List[str]:
         """The servers known now."""
