@@ -25,6 +25,7 @@ PID 1 of the new PID namespace, and must be its child), and the worker itself.
 import gc
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -47,6 +48,14 @@ def send_line(descriptor, message):
         os.write(descriptor, (json.dumps(message) + "\n").encode())
     except OSError:
         pass
+
+
+def abandoned(channel):
+    """Whether the server has shut its end of the worker's socket already: it writes nothing there before
+    the worker is ready, so any event (end of file, hang-up) means the worker is no longer wanted."""
+    poller = select.poll()
+    poller.register(channel, select.POLLIN | select.POLLHUP | select.POLLRDHUP | select.POLLERR)
+    return bool(poller.poll(0))
 
 
 def reap(*_):
@@ -142,6 +151,9 @@ def serve():
         for extra in descriptors[1:]:
             os.close(extra)
         channel = descriptors[0]
+        if abandoned(channel):  # the server stopped this worker before its turn came (a burst of resets)
+            os.close(channel)
+            continue
         try:
             request = json.loads(message)
         except ValueError:

@@ -21,6 +21,9 @@ public final class SandboxWorker: Sendable {
         var readyWaiters: [CheckedContinuation<Void, any Error>] = []
         var runs: [String: CheckedContinuation<WorkerRunExit, any Error>] = [:]
         var input: Int32 = -1
+        /// A forked worker's socket, until its read loop ends (terminate shuts it down: a worker the fork
+        /// server has not forked yet is then skipped, and the read loop ends).
+        var channel: Int32 = -1
         var pid: pid_t = 0
         var failure = "the sandbox worker exited"
         /// The memory group's OOM kills when it was removed (the worker is gone, its count is not).
@@ -81,10 +84,13 @@ public final class SandboxWorker: Sendable {
                 return
             }
             let input = dup(channel)
-            state.withLock { state in
+            let terminated = state.withLock { state in
                 state.input = input
+                state.channel = channel
                 state.failure = "the fork server ended before it started the worker (its log: \(forkServer.log.path))"
+                return !state.alive
             }
+            if terminated { shutdown(channel, Int32(SHUT_RDWR)) }  // stopped while its request was being sent
             readLoop(channel)
         }
         thread.name = "sandbox-worker"
@@ -140,6 +146,9 @@ public final class SandboxWorker: Sendable {
             return (state.pid, Array(state.runs.values), state.readyWaiters)
         }
         if pid > 0 { kill(pid, SIGKILL) }
+        state.withLock { state in
+            if state.channel >= 0 { shutdown(state.channel, Int32(SHUT_RDWR)) }
+        }
         memoryGroup?.killMembers()  // the whole sandbox, not only bubblewrap's own process
         waiting.forEach { $0.resume(throwing: EnvError(.internal, reason)) }
         readyWaiting.forEach { $0.resume(throwing: EnvError(.internal, reason)) }
@@ -148,6 +157,7 @@ public final class SandboxWorker: Sendable {
     private func readLoop(_ descriptor: Int32) {
         if descriptor >= 0 {
             JSONLines.read(from: descriptor, deliver: deliver)
+            state.withLock { $0.channel = -1 }
             close(descriptor)
         }
         // A forked worker's socket ends when it is gone, and its parent has reaped it: no kill to a reused pid.
