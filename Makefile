@@ -6,7 +6,7 @@ PY := .venv/bin/python
 SWIFT ?= swift
 export PYTHONPATH := $(CURDIR)/python:$(CURDIR)/protocol/python
 
-.PHONY: all setup setup-llm setup-ray prepare build build-release test test-swift test-python test-cluster demo bench bench-generate fuzz check clean
+.PHONY: all setup setup-llm setup-ray prepare build build-release test test-swift test-python test-cluster demo bench bench-fleet bench-generate fuzz check clean
 
 all: build
 
@@ -58,6 +58,10 @@ bench-generate: prepare build-release
 
 bench: prepare build-release
 	.build/release/mledojo bench
+
+# The router over 3 servers against 1 server on this machine: sessions, steps, code runs per second, overhead.
+bench-fleet: prepare build-release
+	$(PY) scripts/bench_fleet.py --bin .build/release/mledojo --servers 3
 
 # 100,000 hostile frames at a release server: 0 crashes, 0 missing or extra replies, memory flat.
 fuzz: prepare build-release

@@ -92,6 +92,7 @@ def test_one_server_per_node_and_the_fleet_is_found_again(fleet):
     up, cluster, namespace = fleet
     records = up.status()
     assert len(records) == 2 and len({r["endpoint"] for r in records}) == 2
+    assert len({r["node_id"] for r in records}) == 2
     assert {r["host"] for r in records} == {0, 1}
     again = Fleet.connect(namespace)
     assert sorted(again.endpoints()) == sorted(up.endpoints())
@@ -143,3 +144,19 @@ def test_the_router_finds_the_fleet_through_ray_and_pins_sessions(fleet):
         assert session.execute_code("print(1)")["result"]["execution"]["status"] == "SUCCESS"
     again = Router.from_ray(namespace, timeout_s=120).attach(sessions[0].id)
     assert again.endpoint == sessions[0].endpoint
+
+
+def test_a_strict_spread_fleet_puts_one_host_on_each_node(fleet, tmp_path):
+    """Without a custom resource: `hosts` bundles of a STRICT_SPREAD placement group, one per node."""
+    _, _, namespace = fleet
+    spread = Fleet.up(str(BIN), str(REPO / "tasks"), str(tmp_path), hosts=3, namespace=namespace + "-spread",
+                      workdir=str(REPO), serve_args=["--spare-sessions", "0"])
+    try:
+        records = spread.status()
+        assert len({r["node_id"] for r in records}) == 3  # the head and both nodes
+        with Client(records[2]["endpoint"], timeout_s=120) as client:
+            assert client.health()["status"] == "ok"
+    finally:
+        servers = [r["pid"] for r in spread.status()]
+        spread.down()
+    wait_for(lambda: not any(alive(pid) for pid in servers), 30, "server exit after down")

@@ -59,6 +59,7 @@ class ServerHost:
         self.tasks = tasks
         self.serve_args = list(serve_args)
         self.node_ip = ray.util.get_node_ip_address()
+        self.node_id = ray.get_runtime_context().get_node_id()
         self.state = Path(state_dir) / f"host-{index}"
         self.state.mkdir(parents=True, exist_ok=True)
         self.ready = self.state / "ready.json"
@@ -109,7 +110,7 @@ class ServerHost:
             try:
                 record = json.loads(self.ready.read_text())
                 if process is not None and record.get("pid") == process.pid and process.poll() is None:
-                    return dict(record, node_ip=self.node_ip, host=self.index, restarts=self.restarts,
+                    return dict(record, node_ip=self.node_ip, node_id=self.node_id, host=self.index, restarts=self.restarts,
                                 log=str(self.state / "serve.log"))
             except (OSError, ValueError):
                 pass
@@ -169,7 +170,7 @@ class Fleet:
             from ray.util.placement_group import placement_group
             from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
             group = placement_group([{"CPU": 0.01}] * int(hosts), strategy="STRICT_SPREAD", lifetime="detached",
-                                    name=f"{NAME_PREFIX}group", namespace=namespace)
+                                    name=cls.group_name(namespace))
             ray.get(group.ready(), timeout=startup_s)
             options = [dict(num_cpus=0.01, scheduling_strategy=PlacementGroupSchedulingStrategy(group, placement_group_bundle_index=i))
                        for i in range(int(hosts))]
@@ -180,6 +181,11 @@ class Fleet:
         fleet.status(timeout_s=startup_s)  # every host has a server ready
         return fleet
 
+    @staticmethod
+    def group_name(namespace: str) -> str:
+        """The STRICT_SPREAD placement group's name (named groups live in the creating driver's namespace)."""
+        return f"{NAME_PREFIX}group-{namespace}"
+
     @classmethod
     def connect(cls, namespace: str = NAMESPACE) -> "Fleet":
         """The fleet already up in `namespace` (no hosts if none)."""
@@ -189,7 +195,7 @@ class Fleet:
         return cls([ray.get_actor(name, namespace=namespace) for name in names], namespace)
 
     def status(self, timeout_s: float = 30.0) -> List[Dict[str, Any]]:
-        """Each host's ready record: endpoint, pid, instance, node_ip, restarts."""
+        """Each host's ready record: endpoint, pid, instance, node_ip, node_id, restarts."""
         return ray.get([host.endpoint.remote(timeout_s) for host in self.hosts], timeout=timeout_s + 30)
 
     def endpoints(self, timeout_s: float = 30.0) -> List[str]:
@@ -207,7 +213,7 @@ class Fleet:
         self.hosts = []
         try:
             from ray.util.placement_group import get_placement_group, remove_placement_group
-            remove_placement_group(get_placement_group(f"{NAME_PREFIX}group"))
+            remove_placement_group(get_placement_group(self.group_name(self.namespace)))
         except Exception:  # none was made (resource placement) or it is gone
             pass
 
