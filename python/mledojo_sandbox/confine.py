@@ -158,9 +158,10 @@ def _apply(step, sources):
         if source is None:  # an optional bind whose source is missing
             return
         _bind(OLD_ROOT + source, destination, step.get("writable", False))
-    elif kind == "dir":
-        _make_directory(destination)
-        os.chmod(destination, int(step.get("perms", "0755"), 8))
+    elif kind == "dir":  # as bubblewrap's --perms P --dir: the mode is given to a folder it creates only
+        if not os.path.isdir(destination):  # (say /tmp, a tmpfs of mode 1777 already, stays so)
+            _make_directory(destination)
+            os.chmod(destination, int(step.get("perms", "0755"), 8))
     elif kind == "symlink":
         os.symlink(step["target"], destination)
     elif kind == "tmpfs":
