@@ -32,10 +32,9 @@ import zmq.asyncio
 
 from .aio import AsyncClient, AsyncSession
 from .client import last_observation, new_id_prefix, request_payload, reset_params
-from .errors import (BusyError, ClientClosedError, NoSuchSessionError, NoSuchTaskError,
-                     ProtocolError, RequestTimeoutError)
-from .router import (RETRY_SAFE_ACTIONS, STEP_ACTIONS, NoServerError, PathLike, SessionLost,
-                     _is_busy, _Source, rank, recorded_reply)
+from .errors import BusyError, ClientClosedError, NoSuchTaskError, RequestTimeoutError
+from .routing import (RETRY_SAFE_ACTIONS, STEP_ACTIONS, NoServerError, PathLike, SessionLost,
+                      _is_busy, _Source, holder_of, not_found, rank, recorded_reply)
 
 __all__ = ["AsyncRouter", "AsyncRoutedSession", "AsyncPinnedClient", "oneshot_many_async"]
 
@@ -399,28 +398,12 @@ class AsyncRouter:
             eps = self._endpoints + ([cached] if cached and cached not in self._endpoints else [])
             replies = await oneshot_many_async(self._ctx, {ep: ("get_history", session_id) for ep in eps},
                                                max(5.0, 5 * self.probe_timeout_s))
-            refusal: Optional[dict] = None
-            silent = []
-            for ep in eps:
-                reply = replies.get(ep)
-                if reply is None:
-                    silent.append(ep)
-                elif reply.get("ok") is True:
-                    self._where[session_id] = ep
-                    return ep, reply["result"]
-                elif (reply.get("error") or {}).get("code") != "NO_SUCH_SESSION":
-                    raise ProtocolError.from_reply(reply)
-                else:
-                    refusal = reply
-            if not silent:
-                if refusal is not None:
-                    raise NoSuchSessionError("NO_SUCH_SESSION", f"no server of {len(eps)} holds "
-                                             f"session {session_id!r}", refusal)
-                raise NoServerError("the router knows no server")
+            found, silent = holder_of(session_id, eps, replies)
+            if found is not None:
+                self._where[session_id] = found[0]
+                return found
             if time.monotonic() - started >= self.lost_after_s:
-                raise SessionLost(f"session {session_id} not found; {len(silent)} server(s) did not "
-                                  f"answer for {self.lost_after_s} s: {', '.join(silent)}",
-                                  session_id, cached)
+                raise not_found(session_id, silent, self.lost_after_s, cached)
             await asyncio.sleep(self.probe_interval_s)
 
     async def locate(self, session_id: str) -> str:
