@@ -193,4 +193,23 @@ struct ForkServerTests {
         #expect(operations.isSubset(of: known))
         #expect(steps.last == .remountReadOnly("/"))
     }
+
+    @Test func theCheckRefusesAWorkerThatIsNotConfined() {
+        let sandbox = Sandbox(mode: .bubblewrap, bubblewrap: "/usr/bin/bwrap", setpriv: "/usr/bin/setpriv",
+                              pythonEnvironment: URL(fileURLWithPath: "/opt/venv"), workerDirectory: URL(fileURLWithPath: "/opt/w"),
+                              seccompFilter: [0, 0, 0, 0, 0, 0, 0, 0])
+        let confined: JSONValue = ["uid": 64999, "caps": ["0000000000000000"], "seccomp": "2", "pid1": true, "interfaces": ["lo"],
+                                   "root": ForkServer.expectedRoot(sandbox)]
+        #expect(ForkServer.confinementProblems(confined, sandbox: sandbox, uid: 64999).isEmpty)
+        #expect(ForkServer.expectedRoot(sandbox) == ["bin", "code", "data", "dev", "etc", "lib", "lib64", "logs", "opt", "proc", "tmp", "usr", "workspace"])
+        var escaped = confined.objectValue ?? [:]
+        escaped["uid"] = 0
+        escaped["caps"] = ["000001ffffffffff"]
+        escaped["seccomp"] = "0"
+        escaped["interfaces"] = ["eth0", "lo"]
+        escaped["root"] = ["bin", "etc", "home", "root", "usr"]
+        let problems = ForkServer.confinementProblems(.object(escaped), sandbox: sandbox, uid: 64999)
+        #expect(problems.count == 5, "\(problems)")
+        #expect(problems.contains { $0.contains("capabilities") } && problems.contains { $0.contains("uid 0") })
+    }
 }

@@ -51,26 +51,81 @@ final class ForkServer: Sendable {
         }
     }
 
-    /// Forks one worker for a throwaway session under `folder` and waits until it is ready: nil when it
-    /// is, else why not (the pool then launches workers through bubblewrap instead).
+    /// Forks one worker for a throwaway session under `folder`, waits until it is ready, then has it run a
+    /// probe and checks what the run finds: the throwaway uid, no capability in any set, the seccomp
+    /// filter (when the sandbox has one), PID 1 of a namespace of its own, loopback as the only network,
+    /// and no host folder beside the session's. Returns nil when all hold, else what did not (the pool
+    /// then launches workers through bubblewrap instead).
     func check(sandbox: Sandbox, in folder: URL, timeout: Double) async -> String? {
         let root = folder.appending(path: ".fork-check-\(UUID().uuidString.prefix(8).lowercased())")
         defer { try? FileManager.default.removeItem(at: root) }
         let folders = SessionFolders(workspace: root.appending(path: "workspace"), publicData: root.appending(path: "data"),
                                      steps: root.appending(path: "steps"), logs: root.appending(path: "logs"))
+        let uid: UInt32 = 64999
         do {
             for made in [folders.workspace, folders.publicData, folders.steps, folders.logs] {
                 try FileManager.default.createDirectory(at: made, withIntermediateDirectories: true)
             }
-            let request = sandbox.forkedWorkerRequest(folders, uid: nil, limits: .serverDefault, log: root.appending(path: "worker.log"),
+            _ = chown(folders.logs.path, uid, uid)
+            try Self.probe.write(to: folders.steps.appending(path: "probe.py"), atomically: true, encoding: .utf8)
+            let request = sandbox.forkedWorkerRequest(folders, uid: uid, limits: .serverDefault, log: root.appending(path: "worker.log"),
                                                       memoryGroup: nil)
             let worker = SandboxWorker(forkedBy: self, request: request)
             defer { worker.terminate(reason: "the fork server's check is over") }
             try await worker.waitUntilReady(timeout: timeout)
-            return nil
+            let exit = try await worker.run(["code": "/code/probe.py", "stdout": "/logs/probe.out", "stderr": "/logs/probe.err",
+                                             "limits": [:]], id: "fork-check")
+            let output = (try? String(contentsOf: folders.logs.appending(path: "probe.out"), encoding: .utf8)) ?? ""
+            guard exit.exitCode == 0, let found = try? JSONValue.decode(Data(output.utf8)) else {
+                let errors = (try? String(contentsOf: folders.logs.appending(path: "probe.err"), encoding: .utf8)) ?? ""
+                return "the confinement probe failed (exit \(exit.exitCode.map(String.init) ?? "none")): \(errors.suffix(500))"
+            }
+            let problems = Self.confinementProblems(found, sandbox: sandbox, uid: uid)
+            return problems.isEmpty ? nil : "a forked worker is not confined as it must be: " + problems.joined(separator: "; ")
         } catch {
             return "\(error)"
         }
+    }
+
+    /// What in the probe's report (`probe`'s JSON) differs from a confined session's worker.
+    static func confinementProblems(_ found: JSONValue, sandbox: Sandbox, uid: UInt32) -> [String] {
+        var problems: [String] = []
+        if found["uid"] != .number(Double(uid)) { problems.append("uid \(found["uid"]?.encodedString() ?? "?"), not \(uid)") }
+        if found["caps"] != ["0000000000000000"] { problems.append("capabilities \(found["caps"]?.encodedString() ?? "?")") }
+        if sandbox.seccompFilter != nil, found["seccomp"] != "2" { problems.append("no seccomp filter") }
+        if found["pid1"] != .bool(true) { problems.append("not in a PID namespace of its own") }
+        if found["interfaces"] != ["lo"] { problems.append("network interfaces \(found["interfaces"]?.encodedString() ?? "?")") }
+        if found["root"] != expectedRoot(sandbox) { problems.append("root holds \(found["root"]?.encodedString() ?? "?")") }
+        return problems
+    }
+
+    /// What the probe reports from inside (python/mledojo_sandbox's worker runs it as a session's code).
+    static let probe = #"""
+        import json, os, socket
+        status = {l.split(":")[0]: l.split()[1] for l in open("/proc/self/status") if ":" in l and len(l.split()) > 1}
+        print(json.dumps({
+            "uid": os.getuid(),
+            "caps": sorted({status[k] for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")}),
+            "seccomp": status.get("Seccomp"),
+            "pid1": open("/proc/1/cmdline", "rb").read() != b"" and os.getppid() == 1,
+            "interfaces": sorted(name for _, name in socket.if_nameindex()),
+            "root": sorted(os.listdir("/")),
+        }))
+        """#
+
+    /// The top-level entries of a session's root: the minimal root's and the session's mount points.
+    static func expectedRoot(_ sandbox: Sandbox) -> JSONValue {
+        let folders = SessionFolders(workspace: URL(fileURLWithPath: "/w"), publicData: URL(fileURLWithPath: "/d"),
+                                     steps: URL(fileURLWithPath: "/s"), logs: URL(fileURLWithPath: "/l"))
+        let top = sandbox.rootSteps(mounts: sandbox.workerMounts(folders), tmpBytes: 1).compactMap { step -> String? in
+            switch step {
+            case .bind(_, let path, _, _), .symlink(_, let path), .proc(let path), .dev(let path), .tmpfs(let path, _, _),
+                 .directory(let path, _):
+                return path.split(separator: "/").first.map(String.init)
+            case .remountReadOnly: return nil
+            }
+        }
+        return .array(Set(top).sorted().map(JSONValue.string))
     }
 
     /// Stops the fork server; its workers die with it (parent-death signals). Later requests fail.
