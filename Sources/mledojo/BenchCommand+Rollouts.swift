@@ -113,10 +113,10 @@ extension BenchCommand {
             for task in [pair.parent, twin] {
                 let session = try client.call(.reset, params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
                 defer { _ = try? client.call(.close, session: session) }
-                try expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"]))  // its worker is warm
+                try Self.expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"]))  // its worker is warm
                 let samples = try timed(twinRounds) {
                     for script in [code.linear, code.boosting] {
-                        try expectSubmission(client.call(.executeCode, session: session, params: ["code": .string(script)]), task: task)
+                        try Self.expectSubmission(client.call(.executeCode, session: session, params: ["code": .string(script)]), task: task)
                     }
                 }
                 medians.append(BenchRow.summary(samples).median)
@@ -143,51 +143,21 @@ extension BenchCommand {
     /// request_info overview; execute_code of `code`; evaluate submission.csv; close. Episodes per minute
     /// of wall time, from the start until the last client is done.
     func episodesPerMinute(context: ZMQContext, endpoint: String, task: String, code: String, clients: Int) throws -> Double {
-        let total = Mutex(0)
-        let failure = Mutex<String?>(nil)
-        let deadlineBox = Mutex(Date.distantFuture)
-        let opened = Mutex(0)
-        let ready = DispatchGroup()
-        ready.enter()
-        let group = DispatchGroup()
-        for _ in 0..<clients {
-            group.enter()
-            Thread {
-                defer { group.leave() }
-                do {
-                    let client = try BlockingClient(context: context, endpoint: endpoint, timeoutMilliseconds: 900_000)
-                    defer { client.close() }
-                    _ = try client.call(.health)  // connected
-                    opened.withLock { $0 += 1 }
-                    ready.wait()
-                    let deadline = deadlineBox.withLock { $0 }
-                    var count = 0
-                    repeat {
-                        guard failure.withLock({ $0 }) == nil else { break }
-                        try episode(client, task: task, code: code)
-                        count += 1
-                    } while Date() < deadline
-                    total.withLock { $0 += count }
-                } catch {
-                    failure.withLock { $0 = $0 ?? "\(task), \(clients) clients: \(error)" }
-                }
-            }.start()
-        }
-        while opened.withLock({ $0 }) < clients && failure.withLock({ $0 }) == nil { usleep(10_000) }
-        let started = ContinuousClock.now
-        deadlineBox.withLock { $0 = Date().addingTimeInterval(rolloutSeconds) }
-        ready.leave()
-        group.wait()
-        let seconds = Self.milliseconds(since: started) / 1000
-        if let message = failure.withLock({ $0 }) { throw BenchError(message) }
-        return Double(total.withLock { $0 }) / seconds * 60
+        let perSecond = try Self.closedLoopRate(clients: clients, seconds: rolloutSeconds, prepare: {
+            let client = try BlockingClient(context: context, endpoint: endpoint, timeoutMilliseconds: 900_000)
+            _ = try client.call(.health)  // connected
+            return client
+        }, operation: { client in
+            do { try Self.episode(client, task: task, code: code) } catch { throw BenchError("\(task), \(clients) clients: \(error)") }
+        }, finish: { $0.close() })
+        return perSecond * 60
     }
 
     /// The fixed 5-step episode.
-    private func episode(_ client: BlockingClient, task: String, code: String) throws {
+    private static func episode(_ client: BlockingClient, task: String, code: String) throws {
         let session = try client.call(.reset, params: ["task": .string(task)])["session"]!.stringValue!
         _ = try client.call(.requestInfo, session: session, params: ["info_type": "overview"])
-        try expectSubmission(client.call(.executeCode, session: session, params: ["code": .string(code)]), task: task)
+        try Self.expectSubmission(client.call(.executeCode, session: session, params: ["code": .string(code)]), task: task)
         let graded = try client.call(.evaluate, session: session, params: ["path": "submission.csv"])
         guard ObservationView(graded).submission?["status"]?.stringValue == "SUCCESS" else {
             throw BenchError("evaluate on \(task) failed: \(graded.encodedString().prefix(300))")
@@ -196,8 +166,8 @@ extension BenchCommand {
     }
 
     /// The run succeeded and left a valid submission.csv.
-    func expectSubmission(_ observation: JSONValue, task: String) throws {
-        try expectSuccess(observation)
+    static func expectSubmission(_ observation: JSONValue, task: String) throws {
+        try Self.expectSuccess(observation)
         guard ObservationView(observation).submission?["status"]?.stringValue == "SUCCESS" else {
             throw BenchError("the solution on \(task) wrote no valid submission: \(ObservationView(observation).submission?.encodedString().prefix(300) ?? "")")
         }

@@ -14,7 +14,7 @@ extension BenchCommand {
             Thread.sleep(forTimeInterval: 1.5)
             let started = ContinuousClock.now
             let session = try client.call(.reset, params: ["task": .string(task)])["session"]?.stringValue ?? ""
-            try expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"]))
+            try Self.expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"]))
             starts.append(Self.milliseconds(since: started))
             _ = try? client.call(.close, session: session)
         }
@@ -23,7 +23,7 @@ extension BenchCommand {
         let coldStart = ContinuousClock.now
         if let reset = try? client.call(.reset, params: ["task": .string(coldTask)]), let session = reset["session"]?.stringValue {
             let started = coldStart
-            if (try? expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"]))) != nil {
+            if (try? Self.expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"]))) != nil {
                 cold = Self.milliseconds(since: started)
             }
             _ = try? client.call(.close, session: session)
@@ -33,7 +33,7 @@ extension BenchCommand {
         var sessions: [String] = []
         for _ in 0..<idle {
             let session = try client.call(.reset, params: ["task": .string(task)])["session"]?.stringValue ?? ""
-            try expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"]))  // its worker is up
+            try Self.expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"]))  // its worker is up
             sessions.append(session)
         }
         Thread.sleep(forTimeInterval: 1)  // forked-ahead children settle

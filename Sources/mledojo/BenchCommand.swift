@@ -91,13 +91,13 @@ struct BenchCommand: ParsableCommand {
                         fresh: try timed(rounds) { try fresh(python, "print(open('\(description)').read())") }))
         // The worker has pandas and scikit-learn imported: a fresh interpreter does the same work with the same imports.
         rows.append(BenchRow("execute_code(\"print(1)\")",
-                        server: try timed(rounds) { try expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"])) },
+                        server: try timed(rounds) { try Self.expectSuccess(client.call(.executeCode, session: session, params: ["code": "print(1)"])) },
                         fresh: try timed(rounds) { try fresh(python, "import pandas, sklearn.ensemble; print(1)") }))
         let solution = Self.solution(dataPath: "/data")
         let freshSolution = Self.solution(dataPath: tasksRoot.appending(path: "\(task)/data/public").path)
             .replacingOccurrences(of: "to_csv('submission.csv'", with: "to_csv('\(folder.path)/fresh-submission.csv'")
         rows.append(BenchRow("execute_code(scikit-learn solution)",
-                        server: try timed(max(3, rounds / 2)) { try expectSuccess(client.call(.executeCode, session: session, params: ["code": .string(solution)])) },
+                        server: try timed(max(3, rounds / 2)) { try Self.expectSuccess(client.call(.executeCode, session: session, params: ["code": .string(solution)])) },
                         fresh: try timed(max(3, rounds / 2)) { try fresh(python, freshSolution) }))
         rows.append(try evaluateBenchRow(client, tasksRoot: tasksRoot, python: python))
         for clients in [1, 16] {
@@ -144,51 +144,27 @@ struct BenchCommand: ParsableCommand {
             print(float(np.sqrt(np.mean((np.log(m[c + '_x']) - np.log(m[c + '_y'])) ** 2))))
             """
         let row = BenchRow("evaluate(\(rows)-row submission)",
-                      server: try timed(rounds) { try expectSuccess(client.call(.evaluate, session: session, params: ["submission": .string(csv)])) },
+                      server: try timed(rounds) { try Self.expectSuccess(client.call(.evaluate, session: session, params: ["submission": .string(csv)])) },
                       fresh: try timed(max(3, rounds / 2)) { try fresh(python, grade) })
         _ = try? client.call(.close, session: session)
         return row
     }
 
+    /// request_info per second: each client drives a session of its own (a session answers one action
+    /// at a time), its worker warmed first.
     private func throughput(context: ZMQContext, endpoint: String, clients: Int) throws -> Double {
-        let total = Mutex(0)
-        let failure = Mutex<String?>(nil)
-        let deadlineBox = Mutex(Date.distantFuture)
-        let opened = Mutex(0)
-        let ready = DispatchGroup()
-        ready.enter()
-        let group = DispatchGroup()
-        for _ in 0..<clients {
-            group.enter()
-            Thread {
-                defer { group.leave() }
-                do {
-                    let client = try BlockingClient(context: context, endpoint: endpoint, timeoutMilliseconds: 30_000)
-                    defer { client.close() }
-                    // Each client drives a session of its own (a session answers one action at a time).
-                    let session = try client.call(.reset, params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
-                    defer { _ = try? client.call(.close, session: session) }
-                    _ = try client.call(.executeCode, session: session, params: ["code": "pass"])  // its worker is warm
-                    opened.withLock { $0 += 1 }
-                    ready.wait()
-                    var count = 0
-                    let deadline = deadlineBox.withLock { $0 }
-                    while Date() < deadline {
-                        _ = try client.call(.requestInfo, session: session, params: ["info_type": "name"])
-                        count += 1
-                    }
-                    total.withLock { $0 += count }
-                } catch {
-                    failure.withLock { $0 = "\(error)" }
-                }
-            }.start()
-        }
-        while opened.withLock({ $0 }) < clients && failure.withLock({ $0 }) == nil { usleep(10_000) }
-        deadlineBox.withLock { $0 = Date().addingTimeInterval(seconds) }
-        ready.leave()
-        group.wait()
-        if let message = failure.withLock({ $0 }) { throw BenchError(message) }
-        return Double(total.withLock { $0 }) / seconds
+        let task = task
+        return try Self.closedLoopRate(clients: clients, seconds: seconds, prepare: { () throws -> (client: BlockingClient, session: String) in
+            let client = try BlockingClient(context: context, endpoint: endpoint, timeoutMilliseconds: 30_000)
+            let session = try client.call(.reset, params: ["task": .string(task), "budget": ["max_steps": 1_000_000]])["session"]!.stringValue!
+            _ = try client.call(.executeCode, session: session, params: ["code": "pass"])
+            return (client, session)
+        }, operation: { state in
+            _ = try state.client.call(.requestInfo, session: state.session, params: ["info_type": "name"])
+        }, finish: { state in
+            _ = try? state.client.call(.close, session: state.session)
+            state.client.close()
+        })
     }
 
     private func waitForHealth(_ client: BlockingClient, server: Process) throws {
@@ -201,7 +177,7 @@ struct BenchCommand: ParsableCommand {
         throw BenchError("the server did not answer health within 120 s")
     }
 
-    func expectSuccess(_ observation: JSONValue) throws {
+    static func expectSuccess(_ observation: JSONValue) throws {
         let status = observation["result"]?["execution"]?["status"]?.stringValue ?? observation["action_status"]?.stringValue
         guard status == "SUCCESS" else { throw BenchError("a measured step failed: \(observation["feedback"]?.encodedString() ?? "")") }
     }
