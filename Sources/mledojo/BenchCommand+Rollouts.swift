@@ -14,6 +14,8 @@ struct TwinPair: Sendable {
     let refusal: String
     let parentTrainRows: Int
     let twinTrainRows: Int?
+    let parentTestRows: Int
+    let twinTestRows: Int?
 }
 
 extension BenchCommand {
@@ -27,7 +29,7 @@ extension BenchCommand {
         try FileManager.default.copyItem(at: tasksRoot, to: staged)
         let parents = try twinParents(in: staged)
         let module = PythonModule(python: python, runtime: ProjectPaths.resolve("python"))
-        let sizes = twinTrainRows.map { ["--train-rows", String($0)] } ?? []
+        let sizes = (twinTrainRows.map { ["--train-rows", String($0)] } ?? []) + (twinTestRows.map { ["--test-rows", String($0)] } ?? [])
         let started = ContinuousClock.now
         let reports = try Self.blocking { () async throws -> [String: JSONValue] in
             try await withThrowingTaskGroup(of: (String, JSONValue).self) { group in
@@ -50,11 +52,14 @@ extension BenchCommand {
         let pairs = parents.map { parent -> TwinPair in
             let report = reports[parent] ?? [:]
             let rows = Self.csvRows(staged.appending(path: "\(parent)/data/public/train.csv"))
+            let testRows = Self.csvRows(staged.appending(path: "\(parent)/data/public/test.csv"))
             guard report["ok"]?.boolValue == true, let id = report["id"]?.stringValue else {
                 let errors = report["errors"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "; ") ?? "no report"
-                return TwinPair(parent: parent, twin: nil, refusal: Self.shortRefusal(errors), parentTrainRows: rows, twinTrainRows: nil)
+                return TwinPair(parent: parent, twin: nil, refusal: Self.shortRefusal(errors), parentTrainRows: rows, twinTrainRows: nil,
+                                parentTestRows: testRows, twinTestRows: nil)
             }
-            return TwinPair(parent: parent, twin: id, refusal: "", parentTrainRows: rows, twinTrainRows: report["train_rows"]?.integerValue)
+            return TwinPair(parent: parent, twin: id, refusal: "", parentTrainRows: rows, twinTrainRows: report["train_rows"]?.integerValue,
+                            parentTestRows: testRows, twinTestRows: report["test_rows"]?.integerValue)
         }
         return (staged, pairs, seconds)
     }
@@ -105,7 +110,7 @@ extension BenchCommand {
         var rows: [[String]] = []
         for pair in pairs {
             guard let twin = pair.twin else {
-                rows.append(["\(pair.parent): baseline linear + boosting (ms; \(pair.parentTrainRows) train rows)", "", "no twin", pair.refusal])
+                rows.append(["\(pair.parent): baseline linear + boosting (ms; \(pair.parentTrainRows) train rows, \(pair.parentTestRows) test rows)", "", "no twin", pair.refusal])
                 continue
             }
             let code = try baselineScripts(client, task: pair.parent, scripts: scripts)
@@ -121,7 +126,7 @@ extension BenchCommand {
                 }
                 medians.append(BenchRow.summary(samples).median)
             }
-            rows.append(["\(pair.parent): baseline linear + boosting (ms; \(pair.parentTrainRows) → \(pair.twinTrainRows ?? 0) train rows)",
+            rows.append(["\(pair.parent): baseline linear + boosting (ms; train rows \(pair.parentTrainRows) → \(pair.twinTrainRows ?? 0), test rows \(pair.parentTestRows) → \(pair.twinTestRows ?? 0))",
                          BenchRow.format(medians[0]), BenchRow.format(medians[1]), String(format: "%.1fx faster", medians[0] / medians[1])])
         }
         return rows

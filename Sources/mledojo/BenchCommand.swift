@@ -43,6 +43,8 @@ struct BenchCommand: ParsableCommand {
     var twins: [String] = []
     @Option(help: "Training rows of each twin, 50 to 200 (default: derive's search, the smallest that keeps the ranking).")
     var twinTrainRows: Int?
+    @Option(help: "Test rows of each twin, 20 to 2000 (default: derive's, the parent's whole test capped at 2000). Every code run predicts the whole test, so fewer rows make each run faster and grading noisier.")
+    var twinTestRows: Int?
     @Option(help: "Task (with a twin) whose episodes the rollout rows play.") var rolloutTask = "ames-house-prices"
     @Option(help: "Seconds each rollout measure plays new episodes for.") var rolloutSeconds = 15.0
     @Option(help: "The baseline agent's solution the rollout episodes run: linear or boosting.")
@@ -51,6 +53,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if let twinTrainRows, !(50...200).contains(twinTrainRows) { throw ValidationError("--twin-train-rows must be 50 to 200") }
+        if let twinTestRows, !(20...2000).contains(twinTestRows) { throw ValidationError("--twin-test-rows must be 20 to 2000") }
         guard rolloutSeconds > 0, !rolloutClients.isEmpty, rolloutClients.allSatisfy({ (1...1024).contains($0) }) else {
             throw ValidationError("--rollout-seconds must be positive and --rollout-clients 1 to 1024 each")
         }
