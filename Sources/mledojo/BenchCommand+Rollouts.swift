@@ -6,10 +6,12 @@ import Synchronization
 import Wire
 import ZeroMQ
 
-/// A task of the bench's folder and the micro twin derived from it (nil when derive refused it).
+/// A task of the bench's folder and the twin derived from it (nil when derive refused it).
 struct TwinPair: Sendable {
     let parent: String
     let twin: String?
+    /// "micro", or "small" where no micro twin keeps the parent's ranking.
+    let kind: String
     /// Why there is no twin (derive's own words), or "".
     let refusal: String
     let parentTrainRows: Int
@@ -21,7 +23,8 @@ struct TwinPair: Sendable {
 extension BenchCommand {
     /// Copies the tasks folder to `folder/tasks` and derives there a micro twin of each task in it that is
     /// not itself derived (or of `--twins`), all side by side, one `python -m mledojo.derive --micro` per
-    /// parent. This is the twin `mledojo tasks derive --micro` writes before its verification; the
+    /// parent; where no micro twin keeps the parent's ranking (and --twin-train-rows pins no size), a small
+    /// twin (`--small`). This is the twin `mledojo tasks derive` writes before its verification; the
     /// verification (execution validation by the baseline agent, minutes per twin) is left out since it
     /// does not change the twin's data. Returns the copied folder, the pairs and derive's wall seconds.
     func stageTwins(from tasksRoot: URL, into folder: URL, python: URL) throws -> (tasks: URL, pairs: [TwinPair], seconds: Double) {
@@ -35,12 +38,19 @@ extension BenchCommand {
             try await withThrowingTaskGroup(of: (String, JSONValue).self) { group in
                 for parent in parents {
                     group.addTask {
-                        let (outcome, json) = try await module.runJSON(
-                            "derive", ["--micro", "--json", "--force", "--out", staged.path] + sizes + [staged.appending(path: parent).path],
-                            timeoutSeconds: 900)
-                        let report = json?["twins"]?.arrayValue?.first
-                            ?? ["ok": false, "errors": [.string("mledojo.derive gave no report: \(outcome.stderrTail)")]]
-                        return (parent, report)
+                        func derive(_ kind: String) async throws -> JSONValue {
+                            let (outcome, json) = try await module.runJSON(
+                                "derive", ["--\(kind)", "--json", "--force", "--out", staged.path] + sizes + [staged.appending(path: parent).path],
+                                timeoutSeconds: 900)
+                            return json?["twins"]?.arrayValue?.first
+                                ?? ["ok": false, "errors": [.string("mledojo.derive gave no report: \(outcome.stderrTail)")]]
+                        }
+                        let micro = try await derive("micro")
+                        let rankingLost = micro["errors"]?.arrayValue?.contains { $0.stringValue?.contains("keeps the parent's ranking") == true }
+                        guard micro["ok"]?.boolValue != true, rankingLost == true, twinTrainRows == nil else { return (parent, micro) }
+                        let small = try await derive("small")
+                        guard small["ok"]?.boolValue == true else { return (parent, micro) }
+                        return (parent, small)
                     }
                 }
                 var reports: [String: JSONValue] = [:]
@@ -55,10 +65,10 @@ extension BenchCommand {
             let testRows = Self.csvRows(staged.appending(path: "\(parent)/data/public/test.csv"))
             guard report["ok"]?.boolValue == true, let id = report["id"]?.stringValue else {
                 let errors = report["errors"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "; ") ?? "no report"
-                return TwinPair(parent: parent, twin: nil, refusal: Self.shortRefusal(errors), parentTrainRows: rows, twinTrainRows: nil,
+                return TwinPair(parent: parent, twin: nil, kind: "micro", refusal: Self.shortRefusal(errors), parentTrainRows: rows, twinTrainRows: nil,
                                 parentTestRows: testRows, twinTestRows: nil)
             }
-            return TwinPair(parent: parent, twin: id, refusal: "", parentTrainRows: rows, twinTrainRows: report["train_rows"]?.integerValue,
+            return TwinPair(parent: parent, twin: id, kind: report["kind"]?.stringValue ?? "micro", refusal: "", parentTrainRows: rows, twinTrainRows: report["train_rows"]?.integerValue,
                             parentTestRows: testRows, twinTestRows: report["test_rows"]?.integerValue)
         }
         return (staged, pairs, seconds)
@@ -84,7 +94,7 @@ extension BenchCommand {
         return try FileManager.default.contentsOfDirectory(atPath: staged.path).sorted().filter { name in
             guard let data = FileManager.default.contents(atPath: staged.appending(path: "\(name)/task.json").path),
                   let manifest = try? JSONValue.decode(data) else { return false }
-            return manifest["derived_from"] == nil && !name.hasSuffix("-micro")
+            return manifest["derived_from"] == nil && !name.hasSuffix("-micro") && !name.hasSuffix("-small")
         }
     }
 
@@ -126,7 +136,8 @@ extension BenchCommand {
                 }
                 medians.append(BenchRow.summary(samples).median)
             }
-            rows.append(["\(pair.parent): baseline linear + boosting (ms; train rows \(pair.parentTrainRows) → \(pair.twinTrainRows ?? 0), test rows \(pair.parentTestRows) → \(pair.twinTestRows ?? 0))",
+            let which = pair.kind == "micro" ? "" : " [\(pair.kind) twin: no micro twin keeps the ranking]"
+            rows.append(["\(pair.parent)\(which): baseline linear + boosting (ms; train rows \(pair.parentTrainRows) → \(pair.twinTrainRows ?? 0), test rows \(pair.parentTestRows) → \(pair.twinTestRows ?? 0))",
                          BenchRow.format(medians[0]), BenchRow.format(medians[1]), String(format: "%.1fx faster", medians[0] / medians[1])])
         }
         return rows

@@ -24,7 +24,8 @@ struct BenchCommand: ParsableCommand {
             `mledojo tasks derive --micro` writes before its verification), then serves the copy. Per task: the \
             median wall time of the baseline agent's two code runs (its linear and its gradient-boosting solution, \
             one execute_code each) on the full task and on its twin, and the speed-up; a task derive refuses is \
-            listed as "no twin" with derive's reason. Rollouts: episodes per minute of a fixed 5-step episode — \
+            listed as "no twin" with derive's reason, unless a small twin (`--small`: 250 to 5000 training rows, fewer than \
+            the parent's) keeps the ranking where no micro twin does; that row says so. Rollouts: episodes per minute of a fixed 5-step episode — \
             reset; request_info overview; execute_code of the baseline agent's linear scikit-learn solution (--rollout-solution), which \
             writes submission.csv; evaluate submission.csv; close — on --rollout-task and on its twin, with 1, 16 and 64 \
             clients (each a thread with its own socket, playing episodes back to back until --rollout-seconds have \
@@ -41,7 +42,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Leave out the micro twins: no derive, no per-task and rollout rows.") var skipTwins = false
     @Option(name: .customLong("twin"), help: "A task to derive a twin of (repeatable; default: every task of --tasks that is not a twin).")
     var twins: [String] = []
-    @Option(help: "Training rows of each twin, 50 to 200 (default: derive's search, the smallest that keeps the ranking).")
+    @Option(help: "Training rows of each micro twin, 50 to 200 (default: derive's search, the smallest that keeps the ranking; a pinned size derives no small twins).")
     var twinTrainRows: Int?
     @Option(help: "Test rows of each twin, 20 to 2000 (default: derive's, the parent's whole test capped at 2000). Every code run predicts the whole test, so fewer rows make each run faster and grading noisier.")
     var twinTestRows: Int?
@@ -52,8 +53,14 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Concurrent clients of the rollout rows.") var rolloutClients = [1, 16, 64]
 
     func validate() throws {
-        if let twinTrainRows, !(50...200).contains(twinTrainRows) { throw ValidationError("--twin-train-rows must be 50 to 200") }
-        if let twinTestRows, !(20...2000).contains(twinTestRows) { throw ValidationError("--twin-test-rows must be 20 to 2000") }
+        let kinds = try TwinKinds.load(runtime: ProjectPaths.resolve("python"))
+        let micro = try kinds.kind("micro").trainRows
+        if let twinTrainRows, !micro.contains(twinTrainRows) {
+            throw ValidationError("--twin-train-rows must be \(micro.lowerBound) to \(micro.upperBound)")
+        }
+        if let twinTestRows, !kinds.testRows.contains(twinTestRows) {
+            throw ValidationError("--twin-test-rows must be \(kinds.testRows.lowerBound) to \(kinds.testRows.upperBound)")
+        }
         guard rolloutSeconds > 0, !rolloutClients.isEmpty, rolloutClients.allSatisfy({ (1...1024).contains($0) }) else {
             throw ValidationError("--rollout-seconds must be positive and --rollout-clients 1 to 1024 each")
         }
@@ -127,7 +134,7 @@ struct BenchCommand: ParsableCommand {
         if !skipTwins {
             print("\nmicro twins (derived in \(String(format: "%.0f", deriveSeconds)) s; code runs: median of \(twinRounds) rounds; "
                   + "episode: reset, request_info, execute_code(\(rolloutSolution.rawValue)), evaluate, close, for \(String(format: "%.0f", rolloutSeconds)) s)")
-            print(TextTable.render(header: ["measure", "full task", "micro twin", "ratio"], rows: twinRows))
+            print(TextTable.render(header: ["measure", "full task", "twin", "ratio"], rows: twinRows))
         }
     }
 

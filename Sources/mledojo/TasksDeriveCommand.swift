@@ -4,13 +4,15 @@ import Generator
 import ReActAgent
 import Wire
 
-/// `mledojo tasks derive --micro`: micro-scale twins of task folders, verified and published like generated tasks.
+/// `mledojo tasks derive --micro|--small`: twins of task folders, verified and published like generated tasks.
 struct TasksDeriveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "derive",
-        abstract: "Derive micro-scale twins of tasks (50 to 200 training rows), verify and publish them.",
+        abstract: "Derive micro-scale (50 to 200 training rows) or small-scale twins of tasks, verify and publish them.",
         discussion: """
-            For each parent folder, `python -m mledojo.derive --micro` writes <parent-id>-micro into a staging \
+            For each parent folder, `python -m mledojo.derive --micro` writes <parent-id>-micro (--small: \
+            <parent-id>-small, 250 to 5000 training rows and fewer than the parent's, for a parent whose ranking no \
+            micro twin keeps) into a staging \
             folder: the parent's prepared data in raw/, a prepare.py that subsamples it (stratified for class \
             labels, a recent window for time-ordered tasks, seeded otherwise), the parent's metric, an adapted \
             description, and task.json with derived_from and new random, weak and preliminary references. The \
@@ -22,9 +24,8 @@ struct TasksDeriveCommand: AsyncParsableCommand {
             rejected, 2 on bad input.
             """)
 
-    @Flag(help: "Derive micro-scale twins (the only kind).")
-    var micro = false
-    @Option(help: "Training rows of each twin, 50 to 200 (default: the smallest of 50, 100, 150, 200 whose twin keeps the parent's ranking).")
+    @Flag var kind: TwinKindFlag
+    @Option(help: "Training rows of each twin, within its kind's range (default: the smallest size of the kind's search whose twin keeps the parent's ranking).")
     var trainRows: Int?
     @Option(help: "Test rows of each twin (default: the parent's whole test set, at most 2000).")
     var testRows: Int?
@@ -50,9 +51,14 @@ struct TasksDeriveCommand: AsyncParsableCommand {
     var parents: [String]
 
     func validate() throws {
-        guard micro else { throw ValidationError("name the kind of twin: --micro") }
-        if let trainRows, !(50...200).contains(trainRows) { throw ValidationError("--train-rows must be 50 to 200") }
-        if let testRows, !(20...2000).contains(testRows) { throw ValidationError("--test-rows must be 20 to 2000") }
+        let kinds = try TwinKinds.load(runtime: ProjectPaths.resolve(runtime))
+        let sizes = try kinds.kind(kind.rawValue).trainRows
+        if let trainRows, !sizes.contains(trainRows) {
+            throw ValidationError("--train-rows must be \(sizes.lowerBound) to \(sizes.upperBound) for a \(kind.rawValue) twin")
+        }
+        if let testRows, !kinds.testRows.contains(testRows) {
+            throw ValidationError("--test-rows must be \(kinds.testRows.lowerBound) to \(kinds.testRows.upperBound)")
+        }
         guard !parents.isEmpty else { throw ValidationError("name at least one parent task folder") }
         for folder in parents where !FileManager.default.fileExists(atPath: ProjectPaths.resolve(folder).path) {
             throw ValidationError("no such folder: \(folder)")
@@ -93,7 +99,7 @@ struct TasksDeriveCommand: AsyncParsableCommand {
     private func derive(_ parent: URL, into staging: URL, host: PythonModule, verifier: TaskVerifier, publisher: Publisher) async -> JSONValue {
         var entry: [String: JSONValue] = ["parent": .string(parent.path)]
         let sizes = (trainRows.map { ["--train-rows", String($0)] } ?? []) + (testRows.map { ["--test-rows", String($0)] } ?? [])
-        let arguments = ["--micro", "--json"] + sizes + ["--seed", String(seed), "--out", staging.path, parent.path]
+        let arguments = ["--\(kind.rawValue)", "--json"] + sizes + ["--seed", String(seed), "--out", staging.path, parent.path]
         let derived: JSONValue?
         do { derived = try await host.runJSON("derive", arguments, timeoutSeconds: 1800).1?["twins"]?.arrayValue?.first } catch {
             derived = nil
@@ -169,7 +175,7 @@ struct TasksDeriveCommand: AsyncParsableCommand {
     }
 }
 
-/// `mledojo tasks twin-check`: whether micro twins rank a ladder of solutions as their parents do.
+/// `mledojo tasks twin-check`: whether derived twins rank a ladder of solutions as their parents do.
 struct TasksTwinCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "twin-check",

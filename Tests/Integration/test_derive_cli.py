@@ -51,3 +51,31 @@ def test_derive_publishes_registers_and_twin_check_keeps(server_factory, tmp_pat
                              cwd=REPO, capture_output=True, text=True, timeout=300)
     assert refused.returncode == 1 and "written by an LLM" in refused.stdout
     assert not (tmp_path / "other" / "penguins-species-micro").exists()
+
+
+def test_derive_small_publishes_a_twin_where_no_micro_twin_keeps(tmp_path):
+    """diamonds-price has no micro twin; `--small` derives, verifies and publishes one. penguins-species (258 training
+    rows) has no small twin: refused, with what to do instead; the other parent is still published (exit 1)."""
+    tasks_dir = tmp_path / "tasks"
+    parents = [shutil.copytree(REPO / "tasks" / name, tmp_path / "parents" / name,
+                               ignore=shutil.ignore_patterns("data", "__pycache__"))
+               for name in ("diamonds-price", "penguins-species")]
+    run = subprocess.run([str(BIN), "tasks", "derive", "--small", "--train-rows", "2000", "--out", str(tasks_dir),
+                          "--rejected", str(tmp_path / "rejected"), "--json", *map(str, parents)],
+                         cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    diamonds, penguins = json.loads(run.stdout)["twins"]
+    assert diamonds["ok"] and diamonds["id"] == "diamonds-price-small", diamonds
+    assert [s["outcome"] for s in diamonds["stages"]] == ["passed"] * 3
+    manifest = json.loads((tasks_dir / "diamonds-price-small" / "task.json").read_text())
+    assert {k: manifest["derived_from"][k] for k in ("task", "kind", "train_rows")} == {
+        "task": "diamonds-price", "kind": "small", "train_rows": 2000}
+    assert not penguins["ok"] and "derive a micro twin" in penguins["errors"][0]
+    assert not (tasks_dir / "penguins-species-small").exists()
+
+    # the kind is required, and its sizes are the kinds file's
+    for arguments, message in ((["tasks", "derive", str(parents[1])], "Missing one of: '--micro', '--small'"),
+                               (["tasks", "derive", "--small", "--train-rows", "100", str(parents[1])],
+                                "--train-rows must be 250 to 5000 for a small twin")):
+        refused = subprocess.run([str(BIN), *arguments], cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0 and message in refused.stderr, refused.stderr

@@ -23,7 +23,7 @@ for extra in (REPO / "python", REPO / "protocol" / "python"):
         sys.path.insert(0, str(extra))
 
 from conftest import BUNDLED, TASKS_DIR, copy_task, run_module  # noqa: E402
-from mledojo import derive, twin_check  # noqa: E402
+from mledojo import derive, twin_check, twin_search  # noqa: E402
 from mledojo.prepare import prepare_task  # noqa: E402
 from mledojo.resolve import schema_problems, task_schema  # noqa: E402
 
@@ -35,6 +35,7 @@ from mledojo.resolve import schema_problems, task_schema  # noqa: E402
 # both (0.14-0.22 vs 0.20-0.46 on every seed), so at least two of the ten pairs are swapped (tau <= 0.6). The learning
 # curve is genuine, not an artefact of the draw: target-quantile strata give the same (tau 0.4/0.4/0.4 at 50 rows,
 # 0.6/0.4/0.4 at 200), and a random draw first keeps the ranking at ~2000 rows (0.8/0.8/0.8), far above SandMLE's 50-200.
+# That 2000-row draw is its small twin (derive --small; Tests/Python/test_derive_small.py).
 NOT_KEPT = {
     "diamonds-price": "genuine: boosting beats the linear model on the parent (0.090 vs 0.141) and loses to it with "
                       "50-200 rows (tau 0.4/0.4/0.4 at 50 and 100 rows, 0.4/0.4/0.6 at 150, 0.4/0.6/0.4 at 200: "
@@ -228,7 +229,7 @@ def test_llm_parents_and_twins_are_refused(parents, twins, tmp_path, capsys):
 
 def test_a_twin_that_loses_the_ranking_is_refused(parents, tmp_path, monkeypatch):
     """Every candidate's training labels shuffled: no size keeps the ranking, so nothing is written."""
-    real = derive._subsample
+    real = twin_search.subsample
 
     def shuffled(data, dest, text):
         real(data, dest, text)
@@ -237,7 +238,7 @@ def test_a_twin_that_loses_the_ranking_is_refused(parents, tmp_path, monkeypatch
         train["Sale_Price"] = np.random.default_rng(0).permutation(train["Sale_Price"].to_numpy())
         train.to_csv(path, index=False)
 
-    monkeypatch.setattr(derive, "_subsample", shuffled)
+    monkeypatch.setattr(twin_search, "subsample", shuffled)
     with pytest.raises(derive.DeriveError, match=r"refused: no twin keeps the parent's ranking.*100 rows: tau"):
         derive.derive_micro(parents["ames-house-prices"], tmp_path / "out", train_rows=100)
     assert not (tmp_path / "out" / "ames-house-prices-micro").exists()

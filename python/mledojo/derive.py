@@ -1,11 +1,15 @@
-"""Derived tasks: ``python -m mledojo.derive --micro [options] TASK_DIR...``.
+"""Derived tasks: ``python -m mledojo.derive --micro|--small [options] TASK_DIR...``.
 
 A **micro twin** (SandMLE: 50–200 training rows cut execution time by more than 13× while tasks
-stay meaningful) is a task folder in our layout, ``<out>/<parent-id>-micro``:
+stay meaningful) is a task folder in our layout, ``<out>/<parent-id>-micro``. A **small twin**
+(``--small``, ``<parent-id>-small``) is the same with 250–5000 training rows, always fewer than the
+parent's: for a parent whose ranking no micro twin keeps (diamonds-price: the linear model beats
+boosting below ~1000 rows, and boosting wins on the parent). The sizes of each kind live in
+``twin_kinds.json`` (:mod:`mledojo.twin_kinds`). Either kind is:
 
 - ``raw/``: the parent's *prepared* data as it serves it — ``raw/public/`` its train, test and sample
   submission (and any other public file but description.txt), ``raw/private/test_answer.csv``;
-- ``prepare.py``: subsamples raw/ deterministically (``--seed``) to the chosen training rows (50–200)
+- ``prepare.py``: subsamples raw/ deterministically (``--seed``) to the chosen training rows
   and ``--test-rows`` test rows (default: the parent's whole test, capped at 2000 — grading noise is cut
   at no training cost), keeping ids, columns, values and order:
   *stratified* when train's target holds class labels (every class kept in train, so every test
@@ -16,14 +20,14 @@ stay meaningful) is a task folder in our layout, ``<out>/<parent-id>-micro``:
 - ``description.txt``: the parent's, under a note giving the twin's sizes;
 - ``task.json``: the parent's source, modality, task type, objective, metric, scoring, answer and
   ``generated``; ``dataset.files`` (sha256 of raw/), ``split.seed``, ``derived_from: {"task", "kind":
-  "micro", "seed", "train_rows", "test_rows", "seeds", "ties", "search"}``, and new reference scores: ``random`` and ``weak``
+  "micro"|"small", "seed", "train_rows", "test_rows", "seeds", "ties", "search"}``, and new reference scores: ``random`` and ``weak``
   from :mod:`mledojo.weak` (``--write``), a preliminary ``baseline`` (the linear rung of
   :mod:`mledojo.ladder`) and ``best_known`` (the best of the linear, boosted and strong rungs), as the
   built-in designer writes them; execution validation (``mledojo tasks derive``, the generator's
   ExecutionValidator) replaces ``baseline`` with the baseline agent's score.
 
-The training size is searched: without ``--train-rows`` the sizes 50, 100, 150, 200 are tried in order
-and the smallest whose twin keeps the parent's ranking of the ladder (:mod:`mledojo.twin_check`) is
+The training size is searched: without ``--train-rows`` the kind's sizes are tried in order (micro: 50,
+100, 150, 200; small: those of 500, 1000, 2000, 5000 below the parent's training rows) and the smallest whose twin keeps the parent's ranking of the ladder (:mod:`mledojo.twin_check`) is
 kept; ``--train-rows N`` tries N alone. A size keeps when Kendall's τ-b (solutions the parent's own
 grading cannot tell apart tied in both rankings, :func:`mledojo.ladder.noise_ties`), averaged over the
 declared seeds ``seed, seed+1, seed+2``, is ≥ 0.8 and the twin written (``seed``) keeps by itself. The
@@ -53,14 +57,15 @@ import tempfile
 from pathlib import Path
 
 from mledojo.resolve import untrusted_code
+from mledojo.twin_kinds import KINDS, MICRO, TEST_ROWS, TwinKind
+from mledojo.twin_search import render_prepare, search_sizes, search_table
 
-TRAIN_ROWS, TEST_ROWS = (50, 200), (20, 2000)
-SEARCH_TRAIN_ROWS = (50, 100, 150, 200)  # tried in order; the smallest that keeps the ranking is kept
+TRAIN_ROWS = MICRO.train_rows            # a micro twin's sizes (each kind's: mledojo.twin_kinds)
+SEARCH_TRAIN_ROWS = MICRO.search         # tried in order; the smallest that keeps the ranking is kept
 SEARCH_SEEDS = 3                         # seeds seed, seed+1, seed+2: tau is averaged over them
 MAX_TEST_ROWS = TEST_ROWS[1]             # default test rows: the parent's whole test, capped here
 DEFAULT_SEED = 0
-SUFFIX = "-micro"
-TEMPLATE = Path(__file__).with_name("twin_prepare.py.tmpl")
+SUFFIX = MICRO.suffix
 TIME_WORDS = re.compile(r"forecast|time[- ]?ordered|chronolog|in time order|future values", re.I)
 TIME_SERIES = {"time-series", "timeseries"}
 
@@ -85,7 +90,7 @@ def _manifest(task_dir: Path) -> dict:
 def refuse_llm_parent(task_dir: Path) -> None:
     if untrusted_code(task_dir):
         raise DeriveError(f"{task_dir.name}: refused: its code was written by an LLM (task.json generated.designer "
-                          "\"llm\"); micro twins are derived only from tasks with trusted code, because deriving "
+                          "\"llm\"); twins are derived only from tasks with trusted code, because deriving "
                           "and twin-check run the task's prepare and metric outside the sandbox")
 
 
@@ -109,7 +114,7 @@ def _ensure_prepared(parent: Path) -> Path:
     missing = [p.relative_to(parent).as_posix() for p in needed if not p.is_file()]
     if missing:
         raise DeriveError(f"{parent.name}: the parent's prepared data lacks {', '.join(missing)} "
-                          "(a micro twin reads train.csv, test.csv, sample_submission.csv and test_answer.csv)")
+                          "(a twin reads train.csv, test.csv, sample_submission.csv and test_answer.csv)")
     return data
 
 
@@ -134,12 +139,12 @@ def _sampling(data: Path, manifest: dict):
 
 
 def _description(parent_text: str, parent_id: str, twin_id: str, train_rows: int, test_rows: int,
-                 mode: str, parent_train: int, parent_test: int) -> str:
+                 mode: str, parent_train: int, parent_test: int, kind: TwinKind = MICRO) -> str:
     how = {"stratified": "drawn at random within each class of the target, every class kept",
            "time": "the most recent training rows and the first test rows, in time order",
            "random": "drawn at random"}[mode]
-    note = (f"# Micro-scale twin of {parent_id}\n\n"
-            f"This task ({twin_id}) is a micro-scale twin of the task {parent_id}: the same data, columns, "
+    note = (f"# {kind.scale.capitalize()} twin of {parent_id}\n\n"
+            f"This task ({twin_id}) is a {kind.scale} twin of the task {parent_id}: the same data, columns, "
             f"metric and submission format, with train.csv cut to {train_rows} rows (of {parent_train}) and "
             f"test.csv to {test_rows} rows (of {parent_test}), {how}. Counts and shares quoted below describe "
             f"the full task {parent_id}; everything else holds as written.\n\n")
@@ -182,78 +187,19 @@ def _preliminary_references(twin: Path, manifest: dict) -> dict:
     return refs
 
 
-def _render_prepare(twin_id: str, parent_id: str, seed: int, n_train: int, n_test: int, mode: str, target, id_column) -> str:
-    return TEMPLATE.read_text(encoding="utf-8").format(
-        twin_id=twin_id, parent_id=parent_id, seed=int(seed), train_rows=n_train, test_rows=n_test, mode=mode,
-        train_target=target or "", train_target_literal=repr(target or ""), id_column_literal=repr(id_column))
-
-
-def _subsample(data: Path, dest: Path, prepare_text: str) -> None:
-    """Runs a rendered twin prepare.py (our template: trusted) on the parent's ``data`` into ``dest``."""
-    namespace = {"__name__": "mledojo_twin_prepare"}
-    exec(compile(prepare_text, "twin_prepare.py", "exec"), namespace)  # noqa: S102 - our own template
-    namespace["prepare"](data, dest / "public", dest / "private")
-
-
-def _search(parent: Path, data: Path, manifest: dict, sizes, seeds, n_test: int, mode: str, target, id_column,
-            parent_train: int) -> tuple:
-    """(parent ladder, [{train_rows, seeds, taus, tau, keep, boosted_seconds}], chosen row or None).
-
-    The parent's ladder is played once (its scores do not depend on the twin); for each size in order and
-    each seed, the twin's rows are drawn as its prepare.py would draw them and the ladder is played on them.
-    A size keeps when the mean tau over the seeds is >= KEEP_TAU and the first seed's twin (the one
-    written) keeps by itself; the first size that keeps is chosen and the search stops."""
-    from mledojo import ladder, twin_check
-    from mledojo.taskdir import load_metric_class
-    _, cls = load_metric_class(parent)
-    name = str(manifest["metric"]["name"])
-    higher = bool(manifest["metric"]["higher_is_better"])
-    with contextlib.redirect_stdout(sys.stderr):
-        parent_scores = ladder.play(data, cls(), name, submissions=True)
-        groups = ladder.noise_ties(data, cls(), parent_scores, higher)
-    for rung in parent_scores.values():
-        rung.pop("submission", None)
-    positions = {rung: i for i, rung in enumerate(ladder.RUNGS)}
-    ties = [[positions[r] for r in g] for g in groups if len(g) > 1]
-    table = []
-    for size in sizes:
-        n_train = min(size, parent_train)
-        row = {"train_rows": n_train, "seeds": [int(s) for s in seeds], "taus": [], "tau": None, "keep": False,
-               "boosted_seconds": []}
-        for seed in seeds:
-            with tempfile.TemporaryDirectory(prefix="mledojo-derive-search-") as tmp:
-                _subsample(data, Path(tmp), _render_prepare("search", "search", seed, n_train, n_test, mode, target,
-                                                            id_column))
-                try:
-                    with contextlib.redirect_stdout(sys.stderr):
-                        scores = ladder.play(Path(tmp), cls(), name)
-                except Exception:  # a rung the twin's metric rejects: this twin ranks nothing (tau undefined)
-                    scores = None
-            tau = None if scores is None else twin_check.ranking_tau(
-                [parent_scores[r]["score"] for r in ladder.RUNGS], [scores[r]["score"] for r in ladder.RUNGS], higher, ties)
-            row["taus"].append(None if tau is None else round(tau, 4))
-            row["boosted_seconds"].append(None if scores is None else round(scores["boosted"]["seconds"], 3))
-        defined = [t for t in row["taus"] if t is not None]
-        row["tau"] = round(sum(defined) / len(row["taus"]), 4) if len(defined) == len(row["taus"]) else None
-        row["keep"] = row["tau"] is not None and row["tau"] >= twin_check.KEEP_TAU \
-            and row["taus"][0] is not None and row["taus"][0] >= twin_check.KEEP_TAU
-        table.append(row)
-        if row["keep"]:
-            return parent_scores, table, row, groups
-    return parent_scores, table, None, groups
-
-
-def search_table(table) -> str:
-    return "; ".join(f"{r['train_rows']} rows: tau " + "/".join("undefined" if t is None else f"{t:.3f}" for t in r["taus"])
-                     + (f" (mean {r['tau']:.3f})" if r["tau"] is not None else "") for r in table)
-
-
 def derive_micro(parent: Path, out: Path, train_rows: int = None, test_rows: int = None,
                  seed: int = DEFAULT_SEED, force: bool = False) -> dict:
-    """Writes ``out/<parent-id>-micro`` and returns its report entry; raises DeriveError.
+    """:func:`derive_twin` of the micro kind."""
+    return derive_twin(parent, out, train_rows, test_rows, seed, force, MICRO)
 
-    ``train_rows`` None searches SEARCH_TRAIN_ROWS; a number pins the size (still checked, over the seeds).
-    ``test_rows`` None takes the parent's whole test, capped at MAX_TEST_ROWS."""
+
+def derive_twin(parent: Path, out: Path, train_rows: int = None, test_rows: int = None,
+                seed: int = DEFAULT_SEED, force: bool = False, kind: TwinKind = MICRO) -> dict:
+    """Writes ``out/<parent-id>-<kind>`` and returns its report entry; raises DeriveError.
+
+    ``train_rows`` None searches the kind's sizes (a small twin's: those below the parent's training rows);
+    a number pins the size (still checked, over the seeds). ``test_rows`` None takes the parent's whole
+    test, capped at MAX_TEST_ROWS."""
     import pandas as pd
     parent = Path(parent).resolve()
     if not parent.is_dir():
@@ -263,7 +209,7 @@ def derive_micro(parent: Path, out: Path, train_rows: int = None, test_rows: int
     if not (parent / "metric.py").is_file():
         raise DeriveError(f"{parent.name}: no metric.py")
     parent_id = str(manifest.get("id") or parent.name)
-    twin_id = parent_id + SUFFIX
+    twin_id = parent_id + kind.suffix
     data = _ensure_prepared(parent)
     mode, target, id_column = _sampling(data, manifest)
     if mode == "stratified" and target is None:
@@ -271,9 +217,18 @@ def derive_micro(parent: Path, out: Path, train_rows: int = None, test_rows: int
     parent_train = sum(1 for _ in pd.read_csv(data / "public" / "train.csv", usecols=[id_column], low_memory=False)[id_column])
     parent_test = len(pd.read_csv(data / "public" / "test.csv", usecols=[id_column], low_memory=False))
     n_test = min(test_rows if test_rows is not None else MAX_TEST_ROWS, parent_test)
-    sizes = SEARCH_TRAIN_ROWS if train_rows is None else (int(train_rows),)
+    sizes = kind.search if train_rows is None else (int(train_rows),)
+    if kind is not MICRO:  # a twin as large as its parent is no twin (a micro size above the parent's is cut to it)
+        sizes = tuple(n for n in sizes if n < parent_train)
+        if not sizes:
+            tried = f"--train-rows {train_rows} is" if train_rows is not None else \
+                f"the sizes it searches ({', '.join(map(str, kind.search))}) are all"
+            raise DeriveError(f"{parent_id}: refused: a {kind.name} twin has fewer training rows than its parent, and "
+                              f"{tried} at least the parent's {parent_train}: derive a micro twin"
+                              + (f", or pin --train-rows {kind.train_rows[0]} to {parent_train - 1}"
+                                 if parent_train > kind.train_rows[0] else ""))
     seeds = [int(seed) + k for k in range(SEARCH_SEEDS)]
-    parent_scores, table, chosen, groups = _search(parent, data, manifest, sizes, seeds, n_test, mode, target, id_column,
+    parent_scores, table, chosen, groups = search_sizes(parent, data, manifest, sizes, seeds, n_test, mode, target, id_column,
                                            parent_train)
     search = [{k: r[k] for k in ("train_rows", "taus", "tau", "keep")} for r in table]
     ties = [g for g in groups if len(g) > 1]
@@ -300,17 +255,18 @@ def derive_micro(parent: Path, out: Path, train_rows: int = None, test_rows: int
                 shutil.copyfile(path, twin / "raw" / "public" / rel)
         shutil.copyfile(data / "private" / "test_answer.csv", twin / "raw" / "private" / "test_answer.csv")
         shutil.copyfile(parent / "metric.py", twin / "metric.py")
-        text = _render_prepare(twin_id, parent_id, seed, n_train, n_test, mode, target, id_column)
+        text = render_prepare(twin_id, parent_id, seed, n_train, n_test, mode, target, id_column)
         (twin / "prepare.py").write_text(text, encoding="utf-8")
         description = (parent / "description.txt").read_text(encoding="utf-8") if (parent / "description.txt").is_file() \
             else (data / "public" / "description.txt").read_text(encoding="utf-8")
         (twin / "description.txt").write_text(
-            _description(description, parent_id, twin_id, n_train, n_test, mode, parent_train, parent_test), encoding="utf-8")
+            _description(description, parent_id, twin_id, n_train, n_test, mode, parent_train, parent_test, kind),
+            encoding="utf-8")
 
         dataset = dict(manifest.get("dataset") or {})
         twin_manifest = {
             "id": twin_id,
-            "title": f"{manifest.get('title') or parent_id} (micro twin)",
+            "title": f"{manifest.get('title') or parent_id} ({kind.name} twin)",
             "source": manifest.get("source") or "mledojo",
             "modality": manifest.get("modality") or "tabular",
         }
@@ -319,8 +275,8 @@ def derive_micro(parent: Path, out: Path, train_rows: int = None, test_rows: int
                 twin_manifest[key] = manifest[key]
         twin_manifest["dataset"] = {
             "name": str(dataset.get("name") or parent_id),
-            "package": f"derived: the prepared data of {parent_id} (python -m mledojo.derive --micro)",
-            "loader": f"python -m mledojo.derive --micro --train-rows {n_train} --test-rows {n_test} --seed {seed} {parent_id}",
+            "package": f"derived: the prepared data of {parent_id} (python -m mledojo.derive --{kind.name})",
+            "loader": f"python -m mledojo.derive --{kind.name} --train-rows {n_train} --test-rows {n_test} --seed {seed} {parent_id}",
             "license": str(dataset.get("license") or "as the parent task"),
             "files": _sha256_files(twin / "raw", "raw"),
         }
@@ -328,7 +284,7 @@ def derive_micro(parent: Path, out: Path, train_rows: int = None, test_rows: int
         for key in ("scoring", "answer", "generated"):
             if key in manifest:
                 twin_manifest[key] = manifest[key]
-        twin_manifest["derived_from"] = {"task": parent_id, "kind": "micro", "seed": int(seed),
+        twin_manifest["derived_from"] = {"task": parent_id, "kind": kind.name, "seed": int(seed),
                                          "train_rows": n_train, "test_rows": n_test, "seeds": seeds,
                                          "ties": ties, "search": search}
         twin_manifest["reference_scores"] = {}
@@ -346,7 +302,7 @@ def derive_micro(parent: Path, out: Path, train_rows: int = None, test_rows: int
         os.replace(twin, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return {"parent": str(parent), "id": twin_id, "path": str(final), "ok": True, "mode": mode,
+    return {"parent": str(parent), "id": twin_id, "path": str(final), "ok": True, "kind": kind.name, "mode": mode,
             "train_rows": n_train, "test_rows": n_test, "seeds": seeds, "ties": ties, "search": table,
             "parent_ladder": parent_scores, "reference_scores": refs, "errors": []}
 
@@ -358,10 +314,14 @@ def _keep_tau() -> float:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mledojo.derive", description=__doc__.splitlines()[0])
-    ap.add_argument("--micro", action="store_true", required=True, help="derive a micro-scale twin (the only kind)")
+    kinds = ap.add_mutually_exclusive_group(required=True)
+    for kind in KINDS.values():
+        kinds.add_argument(f"--{kind.name}", dest="kind", action="store_const", const=kind.name,
+                           help=f"derive a {kind.scale} twin ({kind.train_rows[0]} to {kind.train_rows[1]} training rows)")
     ap.add_argument("--train-rows", type=int, default=None,
-                    help="pin the training rows, 50 to 200 (default: search 50, 100, 150, 200 for the smallest that "
-                         "keeps the parent's ranking)")
+                    help="pin the training rows, within the kind's range (default: search the kind's sizes, micro "
+                         + ", ".join(map(str, MICRO.search)) + ", small " + ", ".join(map(str, KINDS["small"].search))
+                         + " below the parent's, for the smallest that keeps the parent's ranking)")
     ap.add_argument("--test-rows", type=int, default=None,
                     help=f"test rows, 20 to {MAX_TEST_ROWS} (default: the parent's whole test, at most {MAX_TEST_ROWS})")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the subsampling seed (default 0)")
@@ -370,8 +330,9 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print a JSON report")
     ap.add_argument("tasks", nargs="+", help="parent task folders")
     args = ap.parse_args(argv)
-    if args.train_rows is not None and not TRAIN_ROWS[0] <= args.train_rows <= TRAIN_ROWS[1]:
-        ap.error(f"--train-rows must be {TRAIN_ROWS[0]} to {TRAIN_ROWS[1]}")
+    kind = KINDS[args.kind]
+    if args.train_rows is not None and not kind.accepts(args.train_rows):
+        ap.error(f"--train-rows must be {kind.train_rows[0]} to {kind.train_rows[1]} for a {kind.name} twin")
     if args.test_rows is not None and not TEST_ROWS[0] <= args.test_rows <= TEST_ROWS[1]:
         ap.error(f"--test-rows must be {TEST_ROWS[0]} to {TEST_ROWS[1]}")
     reports = []
@@ -379,8 +340,8 @@ def main(argv=None) -> int:
         parent = Path(task)
         try:
             with contextlib.redirect_stdout(sys.stderr):
-                entry = derive_micro(parent, Path(args.out) if args.out else parent.resolve().parent,
-                                     args.train_rows, args.test_rows, args.seed, args.force)
+                entry = derive_twin(parent, Path(args.out) if args.out else parent.resolve().parent,
+                                    args.train_rows, args.test_rows, args.seed, args.force, kind)
         except Exception as exc:  # never a bare traceback: the report says why
             why = str(exc) if isinstance(exc, DeriveError) else f"{type(exc).__name__}: {exc}"
             entry = {"parent": str(parent), "id": None, "path": None, "ok": False, "errors": [why]}
