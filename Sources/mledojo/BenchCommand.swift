@@ -132,7 +132,7 @@ struct BenchCommand: ParsableCommand {
         print("mledojo bench (\(rounds) rounds per code run; ms; ratio = fresh interpreter / server)")
         print(TextTable.render(header: ["measure", "median", "p99", "fresh median", "ratio"], rows: rows.map(\.cells)))
         if !skipTwins {
-            print("\nmicro twins (derived in \(String(format: "%.0f", deriveSeconds)) s; code runs: median of \(twinRounds) rounds; "
+            print("\ntwins (micro; small where no micro twin keeps the ranking; derived in \(String(format: "%.0f", deriveSeconds)) s; code runs: median of \(twinRounds) rounds; "
                   + "episode: reset, request_info, execute_code(\(rolloutSolution.rawValue)), evaluate, close, for \(String(format: "%.0f", rolloutSeconds)) s)")
             print(TextTable.render(header: ["measure", "full task", "twin", "ratio"], rows: twinRows))
         }
