@@ -70,6 +70,8 @@ def test_the_small_twin_is_a_task_drawn_from_its_parent(small, diamonds):
     assert derived_from["task"] == "diamonds-price" and derived_from["kind"] == "small"
     assert manifest["title"].endswith("(small twin)") and "--small" in manifest["dataset"]["loader"]
     assert (twin / "description.txt").read_text().startswith("# Small-scale twin of diamonds-price")
+    assert (twin / "prepare.py").read_text().startswith(
+        '"""Prepare diamonds-price-small: a small-scale twin of diamonds-price (written by ``python -m mledojo.derive --small``).')
     train = pd.read_csv(twin / "data" / "public" / "train.csv")
     test = pd.read_csv(twin / "data" / "public" / "test.csv")
     parent_train = pd.read_csv(diamonds / "data" / "public" / "train.csv")

@@ -26,9 +26,9 @@ boosting below ~1000 rows, and boosting wins on the parent). The sizes of each k
   built-in designer writes them; execution validation (``mledojo tasks derive``, the generator's
   ExecutionValidator) replaces ``baseline`` with the baseline agent's score.
 
-The training size is searched: without ``--train-rows`` the kind's sizes are tried in order (micro: 50,
-100, 150, 200; small: those of 500, 1000, 2000, 5000 below the parent's training rows) and the smallest whose twin keeps the parent's ranking of the ladder (:mod:`mledojo.twin_check`) is
-kept; ``--train-rows N`` tries N alone. A size keeps when Kendall's τ-b (solutions the parent's own
+The training size is searched: without ``--train-rows`` the kind's sizes are tried in order (micro:
+50, 100, 150, 200; small: those of 500, 1000, 2000, 5000 below the parent's training rows) and the
+smallest whose twin keeps the parent's ranking of the ladder (:mod:`mledojo.twin_check`) is kept; ``--train-rows N`` tries N alone. A size keeps when Kendall's τ-b (solutions the parent's own
 grading cannot tell apart tied in both rankings, :func:`mledojo.ladder.noise_ties`), averaged over the
 declared seeds ``seed, seed+1, seed+2``, is ≥ 0.8 and the twin written (``seed``) keeps by itself. The
 sizes tried, each seed's τ, the mean and the parent's ties go into ``derived_from`` (``"seeds"``,
@@ -255,7 +255,7 @@ def derive_twin(parent: Path, out: Path, train_rows: int = None, test_rows: int 
                 shutil.copyfile(path, twin / "raw" / "public" / rel)
         shutil.copyfile(data / "private" / "test_answer.csv", twin / "raw" / "private" / "test_answer.csv")
         shutil.copyfile(parent / "metric.py", twin / "metric.py")
-        text = render_prepare(twin_id, parent_id, seed, n_train, n_test, mode, target, id_column)
+        text = render_prepare(twin_id, parent_id, seed, n_train, n_test, mode, target, id_column, kind.name, kind.scale)
         (twin / "prepare.py").write_text(text, encoding="utf-8")
         description = (parent / "description.txt").read_text(encoding="utf-8") if (parent / "description.txt").is_file() \
             else (data / "public" / "description.txt").read_text(encoding="utf-8")

@@ -1,6 +1,6 @@
 """A ladder of solutions of increasing strength, written once and run on any prepared tabular task.
 
-Used by ``mledojo.twin_check`` (does a micro twin rank solutions as its parent does?) and by
+Used by ``mledojo.twin_check`` (does a derived twin rank solutions as its parent does?) and by
 ``mledojo.derive`` (a twin's preliminary ``baseline`` and ``best_known``). Every rung builds its
 submission from ``public`` files only (train, test, sample submission) and is graded with the task's
 own metric class (``validate_submission`` then ``evaluate``, answers first), on every test row:

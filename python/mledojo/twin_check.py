@@ -1,4 +1,4 @@
-"""Does a micro twin rank solutions as its parent does? ``python -m mledojo.twin_check [--json] TWIN_DIR...``
+"""Does a derived twin (micro or small) rank solutions as its parent does? ``python -m mledojo.twin_check [--json] TWIN_DIR...``
 
 For the ladder of :mod:`mledojo.ladder` — the sample submission, a constant (mledojo.weak's), a
 linear model, HistGradientBoosting with defaults, and a tuned HistGradientBoosting standing in for
@@ -123,7 +123,7 @@ def _table(report: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mledojo.twin_check", description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print a JSON report")
-    ap.add_argument("twins", nargs="+", help="twin task folders (mledojo.derive --micro)")
+    ap.add_argument("twins", nargs="+", help="twin task folders (mledojo.derive --micro or --small)")
     args = ap.parse_args(argv)
     reports = []
     for twin in args.twins:

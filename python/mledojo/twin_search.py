@@ -14,9 +14,10 @@ from pathlib import Path
 TEMPLATE = Path(__file__).with_name("twin_prepare.py.tmpl")
 
 
-def render_prepare(twin_id: str, parent_id: str, seed: int, n_train: int, n_test: int, mode: str, target, id_column) -> str:
+def render_prepare(twin_id: str, parent_id: str, seed: int, n_train: int, n_test: int, mode: str, target, id_column,
+                   kind: str = "micro", scale: str = "micro-scale") -> str:
     return TEMPLATE.read_text(encoding="utf-8").format(
-        twin_id=twin_id, parent_id=parent_id, seed=int(seed), train_rows=n_train, test_rows=n_test, mode=mode,
+        kind=kind, scale=scale, twin_id=twin_id, parent_id=parent_id, seed=int(seed), train_rows=n_train, test_rows=n_test, mode=mode,
         train_target=target or "", train_target_literal=repr(target or ""), id_column_literal=repr(id_column))
 
 
