@@ -142,7 +142,8 @@ final class CurlTransfer: Sendable {
         }
         let state = received.withLock { $0 }
         guard code == CURLE_OK else {
-            throw failure(code, detail: String(cString: errorBuffer), request: request, tooLarge: state.tooLarge)
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw failure(code, detail: detail, request: request, tooLarge: state.tooLarge)
         }
         var status = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

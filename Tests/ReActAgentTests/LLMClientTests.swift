@@ -84,8 +84,9 @@ struct LLMClientTests {
             _ = try await OpenAIChatClient(endpoint: endpoint).complete(hello)
             Issue.record("expected a transport error")
         } catch {
-            guard case .transport(_, let attempts) = error else { Issue.record("\(error)"); return }
+            guard case .transport(let message, let attempts) = error else { Issue.record("\(error)"); return }
             #expect(attempts == 3)
+            #expect(message.contains("127.0.0.1") && message.lowercased().contains("connect"), "curl's own words: \(message)")
         }
     }
 
