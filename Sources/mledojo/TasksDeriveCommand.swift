@@ -24,7 +24,7 @@ struct TasksDeriveCommand: AsyncParsableCommand {
             rejected, 2 on bad input.
             """)
 
-    @Flag var kind: TwinKindFlag
+    @Flag var kind: TwinKindFlag?
     @Option(help: "Training rows of each twin, within its kind's range (default: the smallest size of the kind's search whose twin keeps the parent's ranking).")
     var trainRows: Int?
     @Option(help: "Test rows of each twin (default: the parent's whole test set, at most 2000).")
@@ -51,6 +51,7 @@ struct TasksDeriveCommand: AsyncParsableCommand {
     var parents: [String]
 
     func validate() throws {
+        guard let kind else { throw ValidationError("name the kind of twin: --micro or --small") }
         let kinds = try TwinKinds.load(runtime: ProjectPaths.resolve(runtime))
         let sizes = try kinds.kind(kind.rawValue).trainRows
         if let trainRows, !sizes.contains(trainRows) {
@@ -99,7 +100,8 @@ struct TasksDeriveCommand: AsyncParsableCommand {
     private func derive(_ parent: URL, into staging: URL, host: PythonModule, verifier: TaskVerifier, publisher: Publisher) async -> JSONValue {
         var entry: [String: JSONValue] = ["parent": .string(parent.path)]
         let sizes = (trainRows.map { ["--train-rows", String($0)] } ?? []) + (testRows.map { ["--test-rows", String($0)] } ?? [])
-        let arguments = ["--\(kind.rawValue)", "--json"] + sizes + ["--seed", String(seed), "--out", staging.path, parent.path]
+        // validate() refused a missing kind
+        let arguments = ["--\((kind ?? .micro).rawValue)", "--json"] + sizes + ["--seed", String(seed), "--out", staging.path, parent.path]
         let derived: JSONValue?
         do { derived = try await host.runJSON("derive", arguments, timeoutSeconds: 1800).1?["twins"]?.arrayValue?.first } catch {
             derived = nil

@@ -74,7 +74,7 @@ def test_derive_small_publishes_a_twin_where_no_micro_twin_keeps(tmp_path):
     assert not (tasks_dir / "penguins-species-small").exists()
 
     # the kind is required, and its sizes are the kinds file's
-    for arguments, message in ((["tasks", "derive", str(parents[1])], "Missing one of: '--micro', '--small'"),
+    for arguments, message in ((["tasks", "derive", str(parents[1])], "name the kind of twin: --micro or --small"),
                                (["tasks", "derive", "--small", "--train-rows", "100", str(parents[1])],
                                 "--train-rows must be 250 to 5000 for a small twin")):
         refused = subprocess.run([str(BIN), *arguments], cwd=REPO, capture_output=True, text=True, timeout=60)
