@@ -49,7 +49,6 @@ The sync :class:`Router` is not thread-safe (one per thread, as :class:`~mledojo
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
@@ -64,23 +63,16 @@ __all__ = ["Router", "RoutedSession", "SessionLost", "NoServerError", "STEP_ACTI
 
 from .routing import (  # noqa: F401 (the names router.py has always offered)
     RETRY_SAFE_ACTIONS, STEP_ACTIONS, NoServerError, PathLike, SessionLost, _is_busy, _reply_of, _Source,
-    holder_of, load_key, not_found, oneshot_many, rank, read_endpoints_file, read_ready_files, recorded_reply)
+    FleetRouterBase, PinnedSessionMixin, healths_of, holder_of, load_key, not_found, oneshot_many, rank,
+    read_endpoints_file, read_ready_files, recorded_reply)
 
 # -- the pinned client -----------------------------------------------------------------------
 
-class RoutedSession(Session):
+class RoutedSession(PinnedSessionMixin, Session):
     """A :class:`~mledojo_client.Session` placed by a router: its client talks to one server
     (``endpoint``) directly and survives that server's restart (see the module doc)."""
 
     client: "PinnedClient"
-
-    @property
-    def endpoint(self) -> str:
-        """The server this session lives on."""
-        return self.client.endpoint
-
-    def __repr__(self) -> str:
-        return f"RoutedSession(id={self.id!r}, task={self.task!r}, endpoint={self.endpoint!r})"
 
 
 class PinnedClient(Client):
@@ -228,7 +220,7 @@ class PinnedClient(Client):
 
 # -- the router ------------------------------------------------------------------------------
 
-class Router:
+class Router(FleetRouterBase):
     """Places sessions on a fleet of mledojo servers and pins each to its server.
 
     ``endpoints``: the servers (``tcp://host:port`` ...). :meth:`from_file` and
@@ -247,55 +239,13 @@ class Router:
                  probe_timeout_s: float = 2.0, probe_interval_s: float = 1.0,
                  lost_after_s: float = 30.0, settle_s: float = 0.25, auto_refresh: bool = True,
                  context: Optional[zmq.Context] = None, _source: Optional[_Source] = None):
-        self._source = _source or _Source("list", list(endpoints))
-        self.timeout_s = timeout_s
-        self.probe_timeout_s = probe_timeout_s
-        self.probe_interval_s = probe_interval_s
-        self.lost_after_s = lost_after_s
-        self.settle_s = settle_s
-        self.auto_refresh = auto_refresh
         self._ctx = context or zmq.Context.instance()
         self._clients: Dict[str, PinnedClient] = {}
-        self._where: Dict[str, str] = {}      # session id -> endpoint
-        self._endpoints: List[str] = []
-        self.refresh()
-
-    @classmethod
-    def from_file(cls, path: PathLike, **kwargs: Any) -> "Router":
-        """Endpoints from a text file, one per line, ``#`` comments; re-read by :meth:`refresh`."""
-        return cls(_source=_Source("file", os.fspath(path)), **kwargs)
-
-    @classmethod
-    def from_ready_files(cls, folder_or_glob: PathLike, **kwargs: Any) -> "Router":
-        """Endpoints from ``mledojo serve --ready-file`` files: every file of a folder, the files
-        a glob matches, or one file (as a Slurm job array publishes its servers). Re-read by
-        :meth:`refresh`; a file left by a killed server names an endpoint that is skipped
-        because it does not answer."""
-        return cls(_source=_Source("ready", os.fspath(folder_or_glob)), **kwargs)
-
-    @classmethod
-    def from_ray(cls, namespace: str = "mledojo", **kwargs: Any) -> "Router":
-        """Endpoints of the fleet up in Ray `namespace` (`mledojo_client.ray_fleet`; call ``ray.init``
-        first); asked again by :meth:`refresh`, so a host restarted on a new port is found."""
-        return cls(_source=_Source("ray", namespace), **kwargs)
+        super().__init__(endpoints, timeout_s=timeout_s, probe_timeout_s=probe_timeout_s,
+                         probe_interval_s=probe_interval_s, lost_after_s=lost_after_s, settle_s=settle_s,
+                         auto_refresh=auto_refresh, _source=_source)
 
     # -- fleet -----------------------------------------------------------------------------
-    @property
-    def endpoints(self) -> List[str]:
-        """The servers known now (in the source's order)."""
-        return list(self._endpoints)
-
-    def refresh(self) -> List[str]:
-        """Read the source again (a file or ready files; a fixed list stays) and return the
-        endpoints. Clients of servers that left the source are kept for their sessions."""
-        try:
-            self._endpoints = self._source.read()
-        except OSError:
-            if self._source.kind == "list":
-                raise
-            self._endpoints = []
-        return self.endpoints
-
     def probe(self, endpoints: Optional[Iterable[str]] = None,
               timeout_s: Optional[float] = None) -> Dict[str, Optional[Dict[str, Any]]]:
         """``{endpoint: health result or None}`` of every server, all probed at once (None: no
@@ -303,7 +253,7 @@ class Router:
         eps = self.endpoints if endpoints is None else list(endpoints)
         replies = oneshot_many(self._ctx, {ep: ("health", None) for ep in eps},
                                self.probe_timeout_s if timeout_s is None else timeout_s)
-        return {ep: (r["result"] if r and r.get("ok") is True else None) for ep, r in replies.items()}
+        return healths_of(replies)
 
     def ranked(self) -> List[Tuple[str, Dict[str, Any]]]:
         """The reachable servers with their health, least loaded first (:func:`load_key`)."""
@@ -321,10 +271,6 @@ class Router:
         elif instance is not None and not c._pending:
             c.instance = instance  # nothing in flight: the instance seen now is the one to expect
         return c
-
-    def endpoint_of(self, session_id: str) -> Optional[str]:
-        """The server this router last saw holding ``session_id`` (no request), else None."""
-        return self._where.get(session_id)
 
     # -- sessions --------------------------------------------------------------------------
     def reset(self, task: str, budget: Optional[dict] = None, score_split: Optional[str] = None,
@@ -412,6 +358,3 @@ class Router:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"Router({self._source.kind}, {len(self._endpoints)} endpoints)"

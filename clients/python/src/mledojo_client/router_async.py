@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 import zmq
 import zmq.asyncio
@@ -33,8 +32,8 @@ import zmq.asyncio
 from .aio import AsyncClient, AsyncSession
 from .client import last_observation, new_id_prefix, request_payload, reset_params
 from .errors import BusyError, ClientClosedError, NoSuchTaskError, RequestTimeoutError
-from .routing import (RETRY_SAFE_ACTIONS, STEP_ACTIONS, NoServerError, PathLike, SessionLost,
-                      _is_busy, _Source, holder_of, not_found, rank, recorded_reply)
+from .routing import (RETRY_SAFE_ACTIONS, STEP_ACTIONS, FleetRouterBase, NoServerError, PinnedSessionMixin,
+                      SessionLost, _is_busy, _Source, healths_of, holder_of, not_found, rank, recorded_reply)
 
 __all__ = ["AsyncRouter", "AsyncRoutedSession", "AsyncPinnedClient", "oneshot_many_async"]
 
@@ -79,19 +78,11 @@ async def oneshot_many_async(context: zmq.asyncio.Context,
     return {ep: r for (ep, _), r in zip(eps, replies)}
 
 
-class AsyncRoutedSession(AsyncSession):
+class AsyncRoutedSession(PinnedSessionMixin, AsyncSession):
     """An :class:`~mledojo_client.AsyncSession` placed by an :class:`AsyncRouter`, pinned to
     ``endpoint``."""
 
     client: "AsyncPinnedClient"
-
-    @property
-    def endpoint(self) -> str:
-        """The server this session lives on."""
-        return self.client.endpoint
-
-    def __repr__(self) -> str:
-        return f"AsyncRoutedSession(id={self.id!r}, task={self.task!r}, endpoint={self.endpoint!r})"
 
 
 class AsyncPinnedClient(AsyncClient):
@@ -279,7 +270,7 @@ def _consume(fut: "asyncio.Future[dict]") -> None:
         fut.exception()
 
 
-class AsyncRouter:
+class AsyncRouter(FleetRouterBase):
     """The asyncio :class:`~mledojo_client.Router`: same constructor keywords, sources
     (:meth:`from_file`, :meth:`from_ready_files`, :meth:`refresh`) and rules; ``reset``,
     ``attach``, ``locate``, ``probe`` and ``close`` are coroutines."""
@@ -289,50 +280,13 @@ class AsyncRouter:
                  lost_after_s: float = 30.0, settle_s: float = 0.25, auto_refresh: bool = True,
                  max_in_flight: int = 1000, context: Optional[zmq.asyncio.Context] = None,
                  _source: Optional[_Source] = None):
-        self._source = _source or _Source("list", list(endpoints))
-        self.timeout_s = timeout_s
-        self.probe_timeout_s = probe_timeout_s
-        self.probe_interval_s = probe_interval_s
-        self.lost_after_s = lost_after_s
-        self.settle_s = settle_s
-        self.auto_refresh = auto_refresh
         self.max_in_flight = max_in_flight
         self._ctx = context or zmq.asyncio.Context.instance()
         self._clients: Dict[str, AsyncPinnedClient] = {}
-        self._where: Dict[str, str] = {}
         self._placing: Dict[str, int] = {}   # resets sent and not answered yet, per endpoint
-        self._endpoints: List[str] = []
-        self.refresh()
-
-    @classmethod
-    def from_file(cls, path: PathLike, **kwargs: Any) -> "AsyncRouter":
-        """Endpoints from a text file, one per line, ``#`` comments."""
-        return cls(_source=_Source("file", os.fspath(path)), **kwargs)
-
-    @classmethod
-    def from_ready_files(cls, folder_or_glob: PathLike, **kwargs: Any) -> "AsyncRouter":
-        """Endpoints from ``mledojo serve --ready-file`` files (a folder, a glob or one file)."""
-        return cls(_source=_Source("ready", os.fspath(folder_or_glob)), **kwargs)
-
-    @classmethod
-    def from_ray(cls, namespace: str = "mledojo", **kwargs: Any) -> "AsyncRouter":
-        """As :meth:`Router.from_ray`."""
-        return cls(_source=_Source("ray", namespace), **kwargs)
-
-    @property
-    def endpoints(self) -> List[str]:
-        """The servers known now."""
-        return list(self._endpoints)
-
-    def refresh(self) -> List[str]:
-        """Read the source again (a fixed list stays) and return the endpoints."""
-        try:
-            self._endpoints = self._source.read()
-        except OSError:
-            if self._source.kind == "list":
-                raise
-            self._endpoints = []
-        return self.endpoints
+        super().__init__(endpoints, timeout_s=timeout_s, probe_timeout_s=probe_timeout_s,
+                         probe_interval_s=probe_interval_s, lost_after_s=lost_after_s, settle_s=settle_s,
+                         auto_refresh=auto_refresh, _source=_source)
 
     async def probe(self, endpoints: Optional[Iterable[str]] = None,
                     timeout_s: Optional[float] = None) -> Dict[str, Optional[Dict[str, Any]]]:
@@ -340,7 +294,7 @@ class AsyncRouter:
         eps = self.endpoints if endpoints is None else list(endpoints)
         replies = await oneshot_many_async(self._ctx, {ep: ("health", None) for ep in eps},
                                            self.probe_timeout_s if timeout_s is None else timeout_s)
-        return {ep: (r["result"] if r and r.get("ok") is True else None) for ep, r in replies.items()}
+        return healths_of(replies)
 
     def client(self, endpoint: str, instance: Optional[str] = None) -> AsyncPinnedClient:
         """The router's client of one server (made on first use; shared by its sessions)."""
@@ -355,10 +309,6 @@ class AsyncRouter:
         elif instance is not None and c.in_flight == 0:
             c.instance = instance
         return c
-
-    def endpoint_of(self, session_id: str) -> Optional[str]:
-        """The server this router last saw holding ``session_id``, else None."""
-        return self._where.get(session_id)
 
     async def reset(self, task: str, budget: Optional[dict] = None, score_split: Optional[str] = None,
                     reward_mode: Optional[str] = None, kernel: Optional[str] = None,
@@ -438,6 +388,3 @@ class AsyncRouter:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return f"AsyncRouter({self._source.kind}, {len(self._endpoints)} endpoints)"

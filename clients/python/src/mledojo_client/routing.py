@@ -11,7 +11,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 import zmq
 
@@ -254,3 +254,90 @@ def not_found(session_id: str, silent: Sequence[str], lost_after_s: float, endpo
     """The error of a session not found while the `silent` servers kept quiet for `lost_after_s`."""
     return SessionLost(f"session {session_id} not found; {len(silent)} server(s) did not answer for "
                        f"{lost_after_s} s: {', '.join(silent)}", session_id, endpoint)
+
+
+def healths_of(replies: Mapping[str, Optional[Mapping[str, Any]]]) -> Dict[str, Optional[Dict[str, Any]]]:
+    """``{endpoint: health result or None}`` from the replies of a ``health`` probe of each server."""
+    return {ep: (r["result"] if r and r.get("ok") is True else None) for ep, r in replies.items()}
+
+
+class PinnedSessionMixin:
+    """What a routed session (sync or async) adds to its session: the server it lives on."""
+
+    id: str
+    task: str
+    client: Any
+
+    @property
+    def endpoint(self) -> str:
+        """The server this session lives on."""
+        return self.client.endpoint
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}, task={self.task!r}, endpoint={self.endpoint!r})"
+
+
+_Router = TypeVar("_Router", bound="FleetRouterBase")
+
+
+class FleetRouterBase:
+    """What :class:`~mledojo_client.Router` and :class:`~mledojo_client.AsyncRouter` share: the
+    settings of their pinned clients, the source of endpoints and its constructors, and where each
+    session was last seen. Neither asks a server anything here."""
+
+    def __init__(self, endpoints: Iterable[str] = (), *, timeout_s: Optional[float] = 900.0,
+                 probe_timeout_s: float = 2.0, probe_interval_s: float = 1.0,
+                 lost_after_s: float = 30.0, settle_s: float = 0.25, auto_refresh: bool = True,
+                 _source: Optional[_Source] = None):
+        self._source = _source or _Source("list", list(endpoints))
+        self.timeout_s = timeout_s
+        self.probe_timeout_s = probe_timeout_s
+        self.probe_interval_s = probe_interval_s
+        self.lost_after_s = lost_after_s
+        self.settle_s = settle_s
+        self.auto_refresh = auto_refresh
+        self._where: Dict[str, str] = {}      # session id -> endpoint
+        self._endpoints: List[str] = []
+        self.refresh()
+
+    @classmethod
+    def from_file(cls: Type[_Router], path: PathLike, **kwargs: Any) -> _Router:
+        """Endpoints from a text file, one per line, ``#`` comments; re-read by :meth:`refresh`."""
+        return cls(_source=_Source("file", os.fspath(path)), **kwargs)
+
+    @classmethod
+    def from_ready_files(cls: Type[_Router], folder_or_glob: PathLike, **kwargs: Any) -> _Router:
+        """Endpoints from ``mledojo serve --ready-file`` files: every file of a folder, the files
+        a glob matches, or one file (as a Slurm job array publishes its servers). Re-read by
+        :meth:`refresh`; a file left by a killed server names an endpoint that is skipped
+        because it does not answer."""
+        return cls(_source=_Source("ready", os.fspath(folder_or_glob)), **kwargs)
+
+    @classmethod
+    def from_ray(cls: Type[_Router], namespace: str = "mledojo", **kwargs: Any) -> _Router:
+        """Endpoints of the fleet up in Ray `namespace` (`mledojo_client.ray_fleet`; call ``ray.init``
+        first); asked again by :meth:`refresh`, so a host restarted on a new port is found."""
+        return cls(_source=_Source("ray", namespace), **kwargs)
+
+    @property
+    def endpoints(self) -> List[str]:
+        """The servers known now (in the source's order)."""
+        return list(self._endpoints)
+
+    def refresh(self) -> List[str]:
+        """Read the source again (a file or ready files; a fixed list stays) and return the
+        endpoints. Clients of servers that left the source are kept for their sessions."""
+        try:
+            self._endpoints = self._source.read()
+        except OSError:
+            if self._source.kind == "list":
+                raise
+            self._endpoints = []
+        return self.endpoints
+
+    def endpoint_of(self, session_id: str) -> Optional[str]:
+        """The server this router last saw holding ``session_id`` (no request), else None."""
+        return self._where.get(session_id)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._source.kind}, {len(self._endpoints)} endpoints)"
