@@ -94,7 +94,7 @@ extension BenchCommand {
         return try FileManager.default.contentsOfDirectory(atPath: staged.path).sorted().filter { name in
             guard let data = FileManager.default.contents(atPath: staged.appending(path: "\(name)/task.json").path),
                   let manifest = try? JSONValue.decode(data) else { return false }
-            return manifest["derived_from"] == nil && !name.hasSuffix("-micro") && !name.hasSuffix("-small")
+            return manifest["derived_from"] == nil  // every twin (micro or small) records its parent
         }
     }
 
