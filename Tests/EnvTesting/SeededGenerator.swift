@@ -16,7 +16,7 @@ public struct SeededGenerator: RandomNumberGenerator {
 
     /// The numbers a hostile client tries first.
     public static let extremes: [Double] = [
-        0, -0.0, -1, 5e-324, 1e-300, 0.5, 2.5, 1e19, 9_007_199_254_740_993, 9.223372036854775807e18, 1e300,
+        0, -0.0, -1, .leastNonzeroMagnitude, 1e-300, 0.5, 2.5, 1e19, 9_007_199_254_740_992, 9.223372036854775807e18, 1e300,
         .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, -.infinity, .nan,
     ]
 

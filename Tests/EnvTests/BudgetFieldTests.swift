@@ -31,7 +31,7 @@ struct BudgetFieldTests {
     }
 
     @Test func theIssueFramesAreRefused() {
-        for (key, value) in [("memory_mb", 1e300), ("processes", 9_007_199_254_740_993), ("time_limit_s", 1e19),
+        for (key, value) in [("memory_mb", 1e300), ("processes", 9_007_199_254_740_992), ("time_limit_s", 1e19),
                              ("exec_timeout_s", 1e300), ("file_mb", 1e300), ("disk_mb", 1e300), ("output_mb", 1e300)] {
             let budget: JSONValue = .object([key: .number(value)])
             #expect(throws: EnvError.self) {
@@ -52,7 +52,7 @@ struct BudgetFieldTests {
     }
 
     @Test func theSmallestValuesBecomeOneUnit() throws {
-        let limits = try RunLimits.serverDefault.overridden(by: ["memory_mb": 5e-324, "file_mb": 1e-300, "processes": 1])
+        let limits = try RunLimits.serverDefault.overridden(by: ["memory_mb": .number(.leastNonzeroMagnitude), "file_mb": 1e-300, "processes": 1])
         #expect(limits.memoryBytes == 1 && limits.fileBytes == 1 && limits.processes == 1)
     }
 

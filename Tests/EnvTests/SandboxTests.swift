@@ -59,7 +59,7 @@ struct SandboxTests {
         #expect(mount("/data") == "--ro-bind" && mount("/code") == "--ro-bind" && mount("/opt/mledojo") == "--ro-bind")
     }
 
-    @Test func aVenvUnderTmpGetsReachableFoldersInsideTheSandboxTmp() {
+    @Test func aVenvUnderTmpGetsReachableFoldersInsideTheSandboxTmp() throws {
         let underTmp = Sandbox(mode: .bubblewrap, bubblewrap: "/usr/bin/bwrap", setpriv: "/usr/bin/setpriv",
                                pythonEnvironment: URL(fileURLWithPath: "/tmp/clone/.venv"),
                                workerDirectory: URL(fileURLWithPath: "/tmp/clone/python/mledojo_sandbox"))
@@ -67,14 +67,14 @@ struct SandboxTests {
         func position(_ pair: [String]) -> Int? {
             arguments.indices.dropLast().first { Array(arguments[$0...($0 + 1)]) == pair }
         }
-        let tmpfs = try? #require(position(["--tmpfs", "/tmp"]))
-        let folder = try? #require(position(["--dir", "/tmp/clone"]))
-        let venv = try? #require(position(["--ro-bind", "/tmp/clone/.venv"]))
-        let ldCache = try? #require(position(["--ro-bind", "/etc/ld.so.cache"]))
-        let etc = try? #require(position(["--dir", "/etc"]))
-        #expect(tmpfs! < folder! && folder! < venv!)
-        #expect(etc! < ldCache!)
-        #expect(arguments[folder! - 1] == "0755" && arguments[folder! - 2] == "--perms")
+        let tmpfs = try #require(position(["--tmpfs", "/tmp"]))
+        let folder = try #require(position(["--dir", "/tmp/clone"]))
+        let venv = try #require(position(["--ro-bind", "/tmp/clone/.venv"]))
+        let ldCache = try #require(position(["--ro-bind", "/etc/ld.so.cache"]))
+        let etc = try #require(position(["--dir", "/etc"]))
+        #expect(tmpfs < folder && folder < venv)
+        #expect(etc < ldCache)
+        #expect(arguments[folder - 1] == "0755" && arguments[folder - 2] == "--perms")
     }
 
     @Test func parentFoldersComeParentsFirst() {

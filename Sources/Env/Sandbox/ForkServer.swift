@@ -145,8 +145,7 @@ final class ForkServer: Sendable {
         let made = pair.withUnsafeMutableBufferPointer { cspawn_socketpair(Int32(SOCK_SEQPACKET.rawValue), $0.baseAddress) }
         guard made == 0 else { throw EnvError(.internal, "cannot make the fork server's socket: errno \(made)") }
         let descriptor3 = try launch.descriptor3.map(ChildProcess.makeFilledPipe) ?? -1
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let logDescriptor = open(log.path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        let logDescriptor = open(log.path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let started = Mutex<Result<pid_t, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let launch = launch

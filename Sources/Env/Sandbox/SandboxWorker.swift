@@ -47,8 +47,7 @@ public final class SandboxWorker: Sendable {
         let descriptor3 = try launch.descriptor3.map(ChildProcess.makeFilledPipe) ?? -1
         let stdinPipe = try ChildProcess.makePipe()
         let stdoutPipe = try ChildProcess.makePipe()
-        FileManager.default.createFile(atPath: stderrLog.path, contents: nil)
-        let logDescriptor = open(stderrLog.path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        let logDescriptor = open(stderrLog.path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let thread = Thread { [self] in
             do {
                 let pid = try ChildProcess.spawn(launch.executable, [launch.executable] + launch.arguments,
